@@ -12,7 +12,7 @@ packages=(
   zlib1g-dev                               # gzip raw crawls
   libpcre2-dev libfasttext-dev libxgboost-dev libcpp-httplib-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-  gnuplot-nox
+  gnuplot-nox time                         # plots; /usr/bin/time for bench/pipeline.sh
 )
 
 missing=()
