@@ -45,7 +45,10 @@ TEST(Alignment, MedianLogRatioIsRobust) {
   pairs.push_back({1, 100000});  // tiny reference count, huge other count
   EXPECT_NEAR(alpha_median_log_ratio(pairs), 2.0, 1e-9);
   EXPECT_LT(alpha_eq1(pairs), 0.5);  // Eq. 1 is dragged towards 0 by the one pair
-  EXPECT_GT(top_pairs_share(pairs, alpha_eq1(pairs), 1), 0.5);
+  EXPECT_GT(top_weight_share(pairs, 1), 0.99);  // the diagnostic shows one pair decides α
+  pairs.pop_back();
+  EXPECT_NEAR(top_weight_share(pairs, 9), 1.0, 1e-12);
+  EXPECT_LT(top_weight_share(pairs, 1), 0.2);
 }
 
 namespace {

@@ -85,7 +85,7 @@ TEST(Samples, BuildSamplesLabelsWithAlignedCounts) {
   set.videos[0].platform = "douyin";
   set.videos[0].frames[2].counts = {kMissing, 400, 0, 0, 0, 100};  // likes 400 raw
   AlphaTable alphas;
-  alphas.entries.push_back({"douyin", kLikes, 0.5, 0, 0, "test", 0, 0});  // aligned likes 200 → level 4 (>80, ≤300)
+  alphas.entries.push_back({"douyin", kLikes, 0.5, 0, 0, "test", 0, 0, 0});  // aligned likes 200 → level 4 (>80, ≤300)
   AnnotateOptions opt;
   AnnotateSummary sum;
   const auto samples = build_samples(set, alphas, table2_thresholds(), opt, sum);

@@ -46,17 +46,30 @@ double alpha_median_log_ratio(const std::vector<CountPair>& pairs) {
   return std::exp(m);
 }
 
+namespace {
+// Sum of the k largest values over the sum of all (0 when all are 0).
+double top_k_share(std::vector<double> terms, size_t k) {
+  const double total = std::accumulate(terms.begin(), terms.end(), 0.0);
+  if (total <= 0) return 0;
+  k = std::min(k, terms.size());
+  std::partial_sort(terms.begin(), terms.begin() + k, terms.end(), std::greater<double>());
+  return std::accumulate(terms.begin(), terms.begin() + k, 0.0) / total;
+}
+}  // namespace
+
 double top_pairs_share(const std::vector<CountPair>& pairs, double alpha, size_t k) {
   std::vector<double> terms;
   for (const CountPair& p : pairs) {
     const double e = (p.ref - alpha * p.other) / (p.ref + 1);
     terms.push_back(e * e);
   }
-  const double total = std::accumulate(terms.begin(), terms.end(), 0.0);
-  if (total <= 0) return 0;
-  k = std::min(k, terms.size());
-  std::partial_sort(terms.begin(), terms.begin() + k, terms.end(), std::greater<double>());
-  return std::accumulate(terms.begin(), terms.begin() + k, 0.0) / total;
+  return top_k_share(std::move(terms), k);
+}
+
+double top_weight_share(const std::vector<CountPair>& pairs, size_t k) {
+  std::vector<double> w;
+  for (const CountPair& p : pairs) w.push_back(p.other * p.other / ((p.ref + 1) * (p.ref + 1)));
+  return top_k_share(std::move(w), k);
 }
 
 std::map<std::string, std::vector<VideoPairRef>> cross_post_pairs(const VideoSet& set, const std::string& reference) {
@@ -198,7 +211,8 @@ nlohmann::json AlphaTable::to_json() const {
   for (const AlphaEntry& e : entries)
     rows.push_back({{"platform", e.platform}, {"indicator", indicator_name(e.indicator)}, {"alpha", e.alpha},
                     {"video_pairs", e.video_pairs}, {"pairs_used", e.pairs_used}, {"source", e.source},
-                    {"objective", e.objective}, {"top_pairs_share", e.top_share}});
+                    {"objective", e.objective}, {"top_pairs_objective_share", e.top_share},
+                    {"top_pairs_weight_share", e.top_weight}});
   return {{"reference", reference}, {"estimator", estimator}, {"alphas", rows}};
 }
 
@@ -224,13 +238,14 @@ AlphaTable AlphaTable::from_json(const nlohmann::json& j) {
 std::string AlphaTable::to_text() const {
   std::ostringstream s;
   char buf[160];
-  std::snprintf(buf, sizeof buf, "%-10s %-9s %10s %7s %7s %-11s %9s\n", "platform", "indicator", "alpha", "videos",
-                "pairs", "source", "top5share");
-  s << "alignment (Eq. 1, estimator " << estimator << ", reference " << reference << ")\n" << buf;
+  std::snprintf(buf, sizeof buf, "%-10s %-9s %10s %7s %7s %-11s %8s %8s\n", "platform", "indicator", "alpha", "videos",
+                "pairs", "source", "top-obj", "top-wt");
+  s << "alignment (Eq. 1, estimator " << estimator << ", reference " << reference
+    << "; top-obj / top-wt: share of the objective / of the weight held by the 5 top pairs)\n" << buf;
   for (const AlphaEntry& e : entries) {
-    std::snprintf(buf, sizeof buf, "%-10s %-9s %10.4f %7lld %7lld %-11s %9.2f\n", e.platform.c_str(),
+    std::snprintf(buf, sizeof buf, "%-10s %-9s %10.4f %7lld %7lld %-11s %8.2f %8.2f\n", e.platform.c_str(),
                   indicator_name(e.indicator), e.alpha, static_cast<long long>(e.video_pairs),
-                  static_cast<long long>(e.pairs_used), e.source.c_str(), e.top_share);
+                  static_cast<long long>(e.pairs_used), e.source.c_str(), e.top_share, e.top_weight);
     s << buf;
   }
   return s.str();
@@ -277,6 +292,7 @@ AlphaTable estimate_alphas(const VideoSet& set, const AlignOptions& opt) {
         e.alpha = opt.estimator == "eq1" ? alpha_eq1(cp) : alpha_median_log_ratio(cp);
         e.objective = eq1_objective(cp, e.alpha);
         e.top_share = top_pairs_share(cp, e.alpha, opt.top_k);
+        e.top_weight = top_weight_share(cp, opt.top_k);
       }
       table.entries.push_back(e);
     }

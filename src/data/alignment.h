@@ -23,8 +23,11 @@ double alpha_eq1(const std::vector<CountPair>& pairs);
 double eq1_objective(const std::vector<CountPair>& pairs, double alpha);
 // A robust alternative: exp(median(log(K/X))) over pairs with both counts positive.
 double alpha_median_log_ratio(const std::vector<CountPair>& pairs);
-// Share of the summed Eq. 1 objective carried by the k largest terms (1.0 = a few pairs decide α alone).
+// Share of the summed Eq. 1 objective carried by the k largest terms.
 double top_pairs_share(const std::vector<CountPair>& pairs, double alpha, size_t k);
+// Eq. 1's α is a weighted mean of the ratios K/X with weights X²/(K+1)²: the share of the total weight held by
+// the k heaviest pairs (near 1: a few pairs decide α on their own).
+double top_weight_share(const std::vector<CountPair>& pairs, size_t k);
 
 struct AlignOptions {
   std::string reference = "kuaishou";
@@ -60,6 +63,7 @@ struct AlphaEntry {
   std::string source;        // "reference", "cross_post", "title_match", "default"
   double objective = 0;      // Eq. 1 objective at α
   double top_share = 0;      // share of the objective carried by the top_k pairs
+  double top_weight = 0;     // share of Eq. 1's weight held by the top_k pairs
 };
 
 struct AlphaTable {
