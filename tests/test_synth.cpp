@@ -23,10 +23,19 @@ namespace fs = std::filesystem;
 
 const char* const kFields[5] = {"view_count", "like_count", "share_count", "collect_count", "comment_count"};
 
+fs::path temp_dir() { return fs::temp_directory_path() / ("spir_test_synth_" + std::to_string(::getpid())); }
+
+// Removes the test files when the test program exits.
+struct TempDirCleanup {
+  ~TempDirCleanup() {
+    std::error_code ec;
+    fs::remove_all(temp_dir(), ec);
+  }
+} temp_dir_cleanup;
+
 std::string temp_path(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("spir_test_synth_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return (dir / name).string();
+  fs::create_directories(temp_dir());
+  return (temp_dir() / name).string();
 }
 
 spir::SynthSummary make(const std::string& path, const std::string& scale = "tiny", uint64_t seed = 7,
@@ -207,11 +216,16 @@ TEST(Synth, PlatformIndicatorAvailability) {
     const std::string p = j["platform"];
     ++seen[p];
     for (auto& [date, f] : j["time_frames"].items()) {
-      if (p == "douyin") EXPECT_TRUE(f.contains("view_count") && f["view_count"].is_null());
-      if (p == "toutiao") EXPECT_TRUE(f.contains("collect_count") && f["collect_count"].is_null());
-      if (p == "kuaishou" || p == "bilibili")
+      if (p == "douyin") {
+        EXPECT_TRUE(f.contains("view_count") && f["view_count"].is_null());
+      }
+      if (p == "toutiao") {
+        EXPECT_TRUE(f.contains("collect_count") && f["collect_count"].is_null());
+      }
+      if (p == "kuaishou" || p == "bilibili") {
         for (const char* k : {"view_count", "like_count", "share_count", "collect_count", "comment_count", "fans_count"})
           EXPECT_TRUE(f.contains(k) && f[k].is_number_integer()) << p << " " << k;
+      }
     }
   }
   for (const auto& p : spir::synth_platforms()) EXPECT_GT(seen[p], 0) << p;

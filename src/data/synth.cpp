@@ -1,7 +1,6 @@
 #include "data/synth.h"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <cmath>
 #include <deque>
@@ -68,6 +67,8 @@ const int64_t kFirstPostDay = days_from_civil(2024, 11, 1);
 const int64_t kLastPostDay = days_from_civil(2025, 1, 2);
 const int64_t kCrawlStartDay = days_from_civil(2024, 11, 25);
 const int64_t kTrainLastDay = days_from_civil(2024, 12, 20);
+const int64_t kHolidayFirstDay = days_from_civil(2024, 12, 24);
+const int64_t kHolidayLastDay = days_from_civil(2025, 1, 1);
 
 // ---------------------------------------------------------------- words
 
@@ -208,9 +209,11 @@ class World {
  private:
   int64_t draw_post_time(Rng& rng) const;
   float draw_duration(Rng& rng) const;
-  double popularity(Rng& rng, int p, const Author& a, int topic, double duration, int hot) const;
+  double popularity(Rng& rng, int p, const Author& a, int topic, double duration, int hot, int64_t post_time) const;
+  int32_t draw_topic(Rng& rng, int64_t post_time) const;
   void draw_ratios(Rng& rng, int p, float* out) const;
-  Categorical post_day_, topic_pick_;
+  Categorical post_day_;
+  std::vector<Categorical> topic_pick_;  // per post day: topics trend and fade
 };
 
 std::string World::video_id(int p, int32_t local) const {
@@ -272,10 +275,18 @@ float World::draw_duration(Rng& rng) const {
   return static_cast<float>(d);
 }
 
-double World::popularity(Rng& rng, int p, const Author& a, int topic, double duration, int hot) const {
+int32_t World::draw_topic(Rng& rng, int64_t post_time) const {
+  const int64_t d = std::clamp<int64_t>(day_of(post_time), kFirstPostDay, kLastPostDay) - kFirstPostDay;
+  return static_cast<int32_t>(topic_pick_[static_cast<size_t>(d)].sample(rng));
+}
+
+double World::popularity(Rng& rng, int p, const Author& a, int topic, double duration, int hot,
+                         int64_t post_time) const {
   // Log kuaishou-equivalent final likes: log-linear in observable things plus substantial noise.
   double z = 3.85 + 0.45 * topics[topic].heat + 0.55 * a.fans_std + 0.5 * hot - 0.12 * std::log(duration / 15.0) +
              kPlatformEffect[p] + rng.normal(0, 1.15);
+  const int64_t day = day_of(post_time);
+  if (day >= kHolidayFirstDay && day <= kHolidayLastDay) z += 0.15;  // the year-end holidays
   if (rng.bernoulli(0.2)) z += rng.exponential(1.0 / 1.6);  // some videos go viral
   return z;
 }
@@ -303,10 +314,11 @@ World::World(const SynthOptions& opt, const ScaleSpec& sc) {
     post_day_ = Categorical(w);
   }
 
-  // 535 topics: keywords of two or three common words, Zipf-like popularity, a latent heat tied to it.
+  // 535 topics: keywords of two or three common words, Zipf-like popularity, a latent heat tied to it, and a
+  // trend over time (each topic peaks on some day and fades), so train and test topics differ somewhat.
   {
     const int kTopics = 535;
-    std::vector<double> tw;
+    std::vector<double> zipf, peak, width;
     std::vector<std::string> seen;
     for (int r = 0; r < kTopics; ++r) {
       std::string kw;
@@ -318,12 +330,21 @@ World::World(const SynthOptions& opt, const ScaleSpec& sc) {
       seen.push_back(kw);
       Topic t;
       t.keyword = kw;
-      const double rank_score = (std::log(kTopics / (r + 1.0)) - 5.3) / 1.0;  // mean about 0 over ranks
+      const double rank_score = std::log(kTopics / (r + 1.0)) - 5.3;  // mean about 0 over ranks
       t.heat = 0.45 * rank_score + 0.85 * rng.normal();
       topics.push_back(std::move(t));
-      tw.push_back(1.0 / std::pow(r + 2.0, 1.05));
+      zipf.push_back(1.0 / std::pow(r + 2.0, 1.05));
+      peak.push_back(rng.uniform(static_cast<double>(kFirstPostDay), static_cast<double>(kLastPostDay)));
+      width.push_back(rng.uniform(5.0, 20.0));
     }
-    topic_pick_ = Categorical(tw);
+    for (int64_t d = kFirstPostDay; d <= kLastPostDay; ++d) {
+      std::vector<double> tw(kTopics);
+      for (int r = 0; r < kTopics; ++r) {
+        const double x = (static_cast<double>(d) - peak[r]) / width[r];
+        tw[r] = zipf[r] * (0.25 + std::exp(-0.5 * x * x));
+      }
+      topic_pick_.emplace_back(tw);
+    }
   }
 
   // Influencers: each has an author on every platform and posts pieces copied across platforms.
@@ -344,11 +365,12 @@ World::World(const SynthOptions& opt, const ScaleSpec& sc) {
     for (int64_t k = 0; k < n_pieces; ++k) {
       Piece pc;
       pc.post_time = draw_post_time(rng);
-      pc.topic = static_cast<int32_t>(topic_pick_.sample(rng));
+      pc.topic = draw_topic(rng, pc.post_time);
       pc.duration = draw_duration(rng);
       pc.hot = rng.bernoulli(0.3) ? 1 : 0;
       pc.title = make_title(pc.topic, pc.hot, rng);
-      pc.z = popularity(rng, kKuaishou, authors[kKuaishou][author_index[kKuaishou]], pc.topic, pc.duration, pc.hot);
+      pc.z = popularity(rng, kKuaishou, authors[kKuaishou][author_index[kKuaishou]], pc.topic, pc.duration, pc.hot,
+                        pc.post_time);
       float ratios[5];
       draw_ratios(rng, kKuaishou, ratios);
       for (int i = 0; i < 5; ++i) pc.log_ratio[i] = ratios[i];
@@ -404,21 +426,21 @@ World::World(const SynthOptions& opt, const ScaleSpec& sc) {
       au.fans0 = std::exp(kFansMu[p] + kFansSigma * au.fans_std);
       au.growth = rng.uniform(0.0, 0.003);
       authors[p].push_back(au);
-      aw.push_back(1.0 / std::pow(a + 1.0, 0.75));
+      aw.push_back(1.0 / std::pow(a + 1.0, 0.65));
     }
     const Categorical author_pick(aw);
     for (int64_t k = 0; k < ordinary[p]; ++k) {
       VideoSpec v;
       v.platform = static_cast<uint8_t>(p);
       v.author = first + static_cast<int32_t>(author_pick.sample(rng));
-      v.topic = static_cast<int32_t>(topic_pick_.sample(rng));
       v.post_time = draw_post_time(rng);
+      v.topic = draw_topic(rng, v.post_time);
       v.duration = draw_duration(rng);
       const double u = rng.uniform();
       v.hot = u < 0.03 ? 2 : (u < 0.15 ? 1 : 0);
       v.local = platform_count[p]++;
       v.z = rng.bernoulli(0.004) ? -std::numeric_limits<double>::infinity()  // a dead video: nothing ever
-                                 : popularity(rng, p, authors[p][v.author], v.topic, v.duration, v.hot);
+                                 : popularity(rng, p, authors[p][v.author], v.topic, v.duration, v.hot, v.post_time);
       draw_ratios(rng, p, v.log_ratio);
       videos.push_back(v);
     }
