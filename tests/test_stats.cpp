@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/utf8.h"
+
 #include <cmath>
 #include <filesystem>
 
@@ -88,8 +90,8 @@ TEST(Stats, LipSkipsGlitchesMissingLikesAndGaps) {
 TEST(Stats, CodePointsCountCharactersNotBytes) {
   const std::string s = "抖音😀ab";
   EXPECT_EQ(s.size(), 12u);
-  EXPECT_EQ(utf8_code_points(s), 5);
-  EXPECT_EQ(utf8_code_points(""), 0);
+  EXPECT_EQ(count_code_points(s), 5);
+  EXPECT_EQ(count_code_points(""), 0);
 }
 
 // A sample's text is title + desc + content + topic + its first comments_visible comments, in code points.

@@ -29,6 +29,7 @@ int run_cli(int argc, char** argv) {
   add_annotate_command(app);
   add_stats_command(app);
   add_export_command(app);
+  add_graph_command(app);
   add_run_command(app);
 
   try {

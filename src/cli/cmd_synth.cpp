@@ -20,6 +20,10 @@ void add_synth_command(CLI::App& app) {
   cmd->add_option("--corrupt", opt->corrupt, "fraction of lines made malformed (to exercise ingest)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  cmd->add_option("--video-fraction", opt->video_fraction,
+                  "fraction of videos that also get a small MP4 (in OUT-without-extension.videos/)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_option("--out", opt->out, "output JSONL path (gzip when it ends in .gz)")->required();
   cmd->callback([opt] {
     const SynthSummary s = write_synthetic_crawl(*opt);

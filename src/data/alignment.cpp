@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/utf8.h"
 
 namespace spir {
 
@@ -110,17 +111,6 @@ std::map<std::string, std::vector<VideoPairRef>> cross_post_pairs(const VideoSet
 
 namespace {
 
-// Decodes one UTF-8 code point at s[i], advancing i; invalid bytes come back as themselves.
-uint32_t next_codepoint(const std::string& s, size_t& i) {
-  const unsigned char c = static_cast<unsigned char>(s[i]);
-  int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-  if (i + len > s.size()) len = 1;
-  uint32_t cp = len == 1 ? c : c & (0x7F >> len);
-  for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-  i += len;
-  return cp;
-}
-
 bool is_punctuation(uint32_t cp) {
   if (cp < 0x80) return !std::isalnum(static_cast<int>(cp));
   return (cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFF00 && cp <= 0xFF0F) ||
@@ -128,22 +118,14 @@ bool is_punctuation(uint32_t cp) {
          cp == 0x00B7 || cp == 0xFE0F;
 }
 
-size_t codepoints(const std::string& s) {
-  size_t n = 0;
-  for (size_t i = 0; i < s.size(); ++n) next_codepoint(s, i);
-  return n;
-}
 
 }  // namespace
 
 std::string normalise_title(const std::string& title) {
   std::string out;
-  for (size_t i = 0; i < title.size();) {
-    const size_t start = i;
-    const uint32_t cp = next_codepoint(title, i);
+  for (char32_t cp : decode_utf8(title)) {
     if (is_punctuation(cp)) continue;
-    if (cp < 0x80) out += static_cast<char>(std::tolower(static_cast<int>(cp)));
-    else out.append(title, start, i - start);
+    append_utf8(cp < 0x80 ? static_cast<char32_t>(std::tolower(static_cast<int>(cp))) : cp, out);
   }
   return out;
 }
@@ -155,7 +137,7 @@ std::vector<VideoPairRef> title_match_pairs(const VideoSet& set, const std::stri
   for (size_t i = 0; i < vs.size(); ++i) {
     if (vs[i].platform != opt.reference && vs[i].platform != platform) continue;
     std::string t = normalise_title(vs[i].title);
-    if (codepoints(t) < opt.title_min_chars) continue;
+    if (static_cast<size_t>(count_code_points(t)) < opt.title_min_chars) continue;
     (vs[i].platform == opt.reference ? ref_by_title : other_by_title)[std::move(t)].push_back(i);
   }
   auto close = [&](size_t a, size_t b) { return std::llabs(vs[a].post_time - vs[b].post_time) <= window; };

@@ -1,5 +1,7 @@
 #include "data/stats.h"
 
+#include "core/utf8.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -339,17 +341,12 @@ bool is_train_side(Split s) { return s == Split::kTrain || s == Split::kVal; }
 
 }  // namespace
 
-int64_t utf8_code_points(std::string_view s) {
-  int64_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
 
 int64_t sample_text_code_points(const Video& v, int64_t comments_visible) {
-  int64_t n = utf8_code_points(v.title) + utf8_code_points(v.desc) + utf8_code_points(v.content) +
-              utf8_code_points(v.topic);
+  int64_t n = count_code_points(v.title) + count_code_points(v.desc) + count_code_points(v.content) +
+              count_code_points(v.topic);
   const size_t visible = static_cast<size_t>(std::clamp<int64_t>(comments_visible, 0, static_cast<int64_t>(v.comments.size())));
-  for (size_t i = 0; i < visible; ++i) n += utf8_code_points(v.comments[i].text);
+  for (size_t i = 0; i < visible; ++i) n += count_code_points(v.comments[i].text);
   return n;
 }
 
@@ -413,7 +410,7 @@ DatasetStats compute_stats(const VideoSet& set, const std::vector<Sample>& sampl
     comment_cp_start[vi] = static_cast<int64_t>(comment_cp_prefix.size());
     int64_t running = 0;
     comment_cp_prefix.push_back(0);
-    for (const Comment& c : v.comments) comment_cp_prefix.push_back(running += utf8_code_points(c.text));
+    for (const Comment& c : v.comments) comment_cp_prefix.push_back(running += count_code_points(c.text));
     progress.update(static_cast<int64_t>(vi) + 1);
   }
   comment_cp_start[set.videos.size()] = static_cast<int64_t>(comment_cp_prefix.size());

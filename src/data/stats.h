@@ -36,8 +36,6 @@ struct LipPoint {
 // day t−1 after posting (day = crawl date − post date) and likes present on both; for t = 1..max_day.
 std::vector<LipPoint> likes_increase_percentage(const VideoSet& set, int max_day = 21);
 
-// Number of Unicode code points in UTF-8 text (bytes that do not continue a multi-byte sequence).
-int64_t utf8_code_points(std::string_view s);
 
 // Figure 4(f) stand-in: code points of a sample's text = title + desc + content + topic + the texts of the video's
 // first comments_visible comments (the comments visible at the sample's crawl date).

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <deque>
+#include <filesystem>
 #include <limits>
 #include <sstream>
 
@@ -12,6 +13,7 @@
 #include "core/line_io.h"
 #include "core/progress.h"
 #include "core/rng.h"
+#include "data/synth_video.h"
 
 namespace spir {
 
@@ -504,8 +506,8 @@ struct VideoStats {
 class VideoWriter {
  public:
   explicit VideoWriter(const World& w) : w_(w) {}
-  // Writes the JSON line of video v (without newline) into out.
-  void write(const VideoSpec& v, Rng& rng, std::string& out, VideoStats& st);
+  // Writes the JSON line of video v (without newline) into out; a non-empty video_path is written after url.
+  void write(const VideoSpec& v, Rng& rng, std::string& out, VideoStats& st, const std::string& video_path);
 
  private:
   std::string words(Rng& rng, int n) { return w_.some_words(rng, n); }
@@ -525,7 +527,8 @@ std::string VideoWriter::comment_text(const VideoSpec& v, Rng& rng) {
   return s;
 }
 
-void VideoWriter::write(const VideoSpec& v, Rng& rng, std::string& out, VideoStats& st) {
+void VideoWriter::write(const VideoSpec& v, Rng& rng, std::string& out, VideoStats& st,
+                        const std::string& video_path) {
   const int p = v.platform;
   const int64_t post_day = day_of(v.post_time);
   const double post_days = static_cast<double>(v.post_time) / kSecondsPerDay;
@@ -607,6 +610,7 @@ void VideoWriter::write(const VideoSpec& v, Rng& rng, std::string& out, VideoSta
     default: url = "https://www.bilibili.com/video/" + id; break;
   }
   put_field(out, "url", url);
+  if (!video_path.empty()) put_field(out, "video_path", video_path);
 
   // time_frames: cumulative counts final * (1 - exp(-t / tau)) with small noise, kept non-decreasing.
   put_key(out, "time_frames");
@@ -686,6 +690,47 @@ void VideoWriter::write(const VideoSpec& v, Rng& rng, std::string& out, VideoSta
     out += '}';
   }
   out += '}';
+}
+
+// ---------------------------------------------------------------- video files
+
+// Rng streams of the video files, far from the per-line streams (0 … videos − 1) and the corruption stream.
+constexpr uint64_t kVideoPickStream = 0x5649444500000000ULL;   // per video: whether it gets a file
+constexpr uint64_t kVideoLookStream = 0x564C4F4F00000000ULL;   // per ordinary video or influencer piece: its look
+constexpr uint64_t kTopicHueStream = 0x5648554500000000ULL;    // per topic: its typical hue
+
+// The look of a video's file. Copies of an influencer piece share the piece's look (the same content). The latent
+// quality q (standardised popularity z) nudges brightness, saturation and motion up; the topic sets a typical hue.
+SyntheticVideoLook video_look(const World& w, const VideoSpec& v, size_t index, const Rng& base) {
+  const bool piece = v.piece >= 0;
+  Rng r = base.split(piece ? kVideoLookStream + (1ULL << 31) + static_cast<uint64_t>(v.piece)
+                           : kVideoLookStream + index);
+  const double z = piece ? w.pieces[v.piece].z : v.z;
+  const double q = std::isinf(z) ? -2.5 : std::clamp((z - 4.2) / 1.6, -2.5, 2.5);
+  SyntheticVideoLook look;
+  const bool portrait = r.bernoulli(0.6);
+  look.width = portrait ? 64 : 96;
+  look.height = portrait ? 96 : 64;
+  look.fps = 8.0 + 2.0 * static_cast<double>(r.below(3));
+  look.duration_s = 2.0 + 2.0 * std::log(std::max(1.0f, v.duration)) / std::log(300.0);
+  const double topic_hue = base.split(kTopicHueStream + static_cast<uint64_t>(v.topic)).uniform();
+  const double hue = topic_hue + r.normal(0, 0.08);
+  look.hue = hue - std::floor(hue);
+  look.brightness = std::clamp(0.5 + 0.08 * q + r.normal(0, 0.12), 0.12, 0.92);
+  look.saturation = std::clamp(0.45 + 0.08 * q + r.normal(0, 0.15), 0.05, 0.95);
+  look.motion = std::clamp(0.3 + 0.12 * q + r.normal(0, 0.15), 0.0, 1.2);
+  look.texture = r.uniform(0.0, 0.6);
+  look.seed = r.next_u64();
+  return look;
+}
+
+// The folder of the video files: the output path without ".gz" and its extension, plus ".videos".
+std::filesystem::path video_folder(const std::string& out) {
+  std::filesystem::path p(out);
+  if (p.extension() == ".gz") p.replace_extension();
+  p.replace_extension();
+  p += ".videos";
+  return p;
 }
 
 // ---------------------------------------------------------------- corruption
@@ -774,6 +819,7 @@ nlohmann::json SynthSummary::to_json() const {
   j["corrupted_lines"] = corrupted_lines;
   j["cross_posts"] = cross_posts;
   j["glitch_frames"] = glitch_frames;
+  j["video_files"] = video_files;
   j["per_platform"] = per_platform;
   j["corrupt_kinds"] = corrupt_kinds;
   return j;
@@ -783,6 +829,8 @@ SynthSummary write_synthetic_crawl(const SynthOptions& opt) {
   const ScaleSpec sc = scale_spec(opt.scale);
   if (!(opt.corrupt >= 0.0 && opt.corrupt <= 1.0)) throw Error("synth: corrupt must be a fraction in [0, 1]");
   if (opt.out.empty()) throw Error("synth: no output path");
+  if (!(opt.video_fraction >= 0.0 && opt.video_fraction <= 1.0))
+    throw Error("synth: video fraction must be in [0, 1]");
 
   const World world(opt, sc);
   Rng base(opt.seed ^ 0xA5A5F00DCAFEBEEFULL);
@@ -796,13 +844,31 @@ SynthSummary write_synthetic_crawl(const SynthOptions& opt) {
   VideoWriter vw(world);
   std::string line;
   std::deque<std::string> recent;  // a few earlier well-formed lines, for conflicting duplicates
+  const bool with_videos = opt.video_fraction > 0;
+  const std::filesystem::path folder = with_videos ? video_folder(opt.out) : std::filesystem::path();
+  if (with_videos) {
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (ec) throw Error("synth: cannot create " + folder.string() + ": " + ec.message());
+  }
+  std::string video_path;
   const bool show = sc.videos >= 50000;
   Progress progress("synth", static_cast<int64_t>(world.videos.size()), "videos");
   for (size_t i = 0; i < world.videos.size(); ++i) {
     const VideoSpec& v = world.videos[i];
     Rng rng = base.split(i);
     VideoStats st;
-    vw.write(v, rng, line, st);
+    video_path.clear();
+    if (with_videos && base.split(kVideoPickStream + i).uniform() < opt.video_fraction) {
+      const std::string file =
+          std::string(kPlatformNames[v.platform]) + "_" + world.video_id(v.platform, v.local) + ".mp4";
+      std::string err;
+      if (!write_synthetic_mp4((folder / file).string(), video_look(world, v, i, base), &err))
+        throw Error("synth: " + err);
+      video_path = folder.filename().string() + "/" + file;
+      ++s.video_files;
+    }
+    vw.write(v, rng, line, st, video_path);
     if (opt.corrupt > 0 && corrupt_rng.bernoulli(opt.corrupt)) {
       std::string kind;
       writer.line(corrupt_line(line, recent, corrupt_rng, kind));

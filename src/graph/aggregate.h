@@ -1,0 +1,41 @@
+// Exact neighbour means per relation for the models (paper Eq. 9's 1/|N_r(i)| Σ term), differentiable with
+// LibTorch autograd and O(N·d): implicit relations through prefix sums along each group's time order.
+#pragma once
+#include <torch/torch.h>
+
+#include "graph/propagation_graph.h"
+
+namespace spir {
+
+// The index tensors of one implicit relation (int64, CPU), made once per graph.
+struct GroupOrderTensors {
+  torch::Tensor node, group_begin, tie_begin;
+  torch::Tensor in_degree;  // float [V]: |N_r(v)| per video node
+};
+GroupOrderTensors to_tensors(const GroupOrder& g);
+
+// out[v] = mean of x[u] over the in-neighbours u of v (members of v's group with a strictly smaller key); zero
+// rows where v has none. x: [V, d] float32/float64 on CPU. Exact: sums are accumulated in double, group by group.
+// Differentiable in x (its backward is the mirror-image suffix sum).
+torch::Tensor group_prefix_mean(const GroupOrderTensors& g, const torch::Tensor& x);
+
+// out[v] = mean of x[c] over the comment nodes c of video node v (zeros where none). owner: comment node → video
+// node (int64 [C]); counts: float [V] comments per video node. Differentiable in x.
+torch::Tensor segment_mean(const torch::Tensor& owner, const torch::Tensor& counts, const torch::Tensor& x, int64_t videos);
+
+// Everything the models need from the graph, as tensors: index maps for shared heads and comments, and the three
+// implicit relations.
+struct GraphTensors {
+  int64_t videos = 0;
+  torch::Tensor platform_of, topic_of;          // int64 [V]
+  torch::Tensor comment_owner, comment_count;   // int64 [C], float [V]
+  GroupOrderTensors same_author, same_topic, history;
+  const GroupOrderTensors& group(Relation r) const;
+};
+GraphTensors to_tensors(const PropagationGraph& g);
+
+// Reference aggregation over a materialised edge list (edge_index [2, E]: heads, tails): index_add_ of the head rows
+// into the tails divided by in-degree. Used by tests and benchmarks to check the implicit path.
+torch::Tensor mean_over_edges(const torch::Tensor& edge_index, const torch::Tensor& x_head, int64_t num_tails);
+
+}  // namespace spir
