@@ -30,6 +30,7 @@ int run_cli(int argc, char** argv) {
   add_stats_command(app);
   add_export_command(app);
   add_graph_command(app);
+  add_features_command(app);
   add_run_command(app);
 
   try {

@@ -10,6 +10,7 @@ void add_annotate_command(CLI::App& app);
 void add_stats_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_graph_command(CLI::App& app);
+void add_features_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 
 }  // namespace spir
