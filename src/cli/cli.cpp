@@ -22,6 +22,10 @@ int run_cli(int argc, char** argv) {
   app.add_option("--log-level", "trace, debug, info, warn, error or off (default info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->each([](const std::string& s) { spdlog::set_level(spdlog::level::from_str(s)); });
+  app.add_option("--threads", "LibTorch threads (default: OMP_NUM_THREADS, else every core)")
+      ->check(CLI::PositiveNumber)
+      ->each([](const std::string& s) { configure_torch_threads(std::stoi(s)); });
+  configure_torch_threads(0);
   app.set_version_flag("--version", [] { return std::string("spir 0.1.0 (") + torch_build_summary() + ")"; });
 
   add_synth_command(app);

@@ -1,4 +1,5 @@
-// spir run: the main job on the embedded default — synthetic crawls → ingest → annotate → stats (grows with the pipeline).
+// spir run: the main job on the embedded default — synthetic crawls → ingest → annotate → stats → graph → features
+// (grows with the pipeline).
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -12,7 +13,10 @@
 #include "data/ingest.h"
 #include "data/stats.h"
 #include "data/synth.h"
+#include "data/dataset.h"
 #include "data/video_store.h"
+#include "features/node_features.h"
+#include "graph/propagation_graph.h"
 
 namespace spir {
 
@@ -22,6 +26,8 @@ struct RunOptions {
   std::string out = "spir-run";
   std::string scale = "small";
   uint64_t seed = 7;
+  double video_fraction = 0.05;
+  std::string text = "fasttext";
 };
 
 void run_pipeline(const RunOptions& opt) {
@@ -43,6 +49,7 @@ void run_pipeline(const RunOptions& opt) {
     s.scale = opt.scale;
     s.seed = opt.seed;
     s.out = raw;
+    s.video_fraction = opt.video_fraction;
     report["synth"] = write_synthetic_crawl(s).to_json();
   });
   step("ingest", [&] {
@@ -63,6 +70,21 @@ void run_pipeline(const RunOptions& opt) {
     const DatasetStats st = run_stats(ds);
     std::cout << st.text;
   });
+  step("graph", [&] {
+    const Dataset d = load_dataset(ds);
+    for (GraphOrder order : {GraphOrder::kCtime, GraphOrder::kPost}) {
+      const PropagationGraph g = build_graph(d.set, d.samples, {order});
+      std::cout << graph_tables_text(g);
+      report["graph"][graph_order_name(order)] = graph_tables_json(g);
+    }
+  });
+  step("features", [&] {
+    FeatureOptions f;
+    f.text.spec = opt.text;
+    const FeatureSummary sum = run_features(ds, f);
+    std::cout << sum.to_text();
+    report["features"] = sum.manifest;
+  });
   report["total_seconds"] = std::chrono::duration<double>(clock::now() - start).count();
   write_json(opt.out + "/run.json", report);
   std::cout << "spir run: done in " << report["total_seconds"].get<double>() << " s; dataset in " << ds
@@ -78,6 +100,9 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--scale", opt->scale, "synthetic scale: tiny, small or paper")
       ->check(CLI::IsMember({"tiny", "small", "paper"}))->capture_default_str();
   cmd->add_option("--seed", opt->seed, "random seed")->capture_default_str();
+  cmd->add_option("--video-fraction", opt->video_fraction, "share of synthetic videos with an MP4 file")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--text", opt->text, "text encoder for node features (fasttext, hash, bert:DIR)")->capture_default_str();
   cmd->callback([opt] { run_pipeline(*opt); });
 }
 

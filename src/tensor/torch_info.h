@@ -4,6 +4,10 @@
 
 namespace spir {
 
-std::string torch_build_summary();  // e.g. "LibTorch 1.13.1, 2 threads, BLAS: OpenBLAS"
+std::string torch_build_summary();  // e.g. "LibTorch 1.13.0, 2 threads, CPU only"
+
+// Sets LibTorch's intra-op threads: requested > 0, else OMP_NUM_THREADS when set, else every core. (Debian's
+// LibTorch starts with one thread when OMP_NUM_THREADS is unset.) Returns the number in use.
+int configure_torch_threads(int requested);
 
 }  // namespace spir
