@@ -2,6 +2,8 @@
 // of a small synthetic dataset.
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <cmath>
 #include <filesystem>
 
@@ -43,8 +45,8 @@ TEST(Features, ScalarsWithMissingBit) {
 // spir features on a tiny synthetic dataset with some MP4s: every node type has one row per graph node after
 // expansion, the widths follow Eq. 5–7, and videos without a file get zeros plus the mask bit.
 TEST(Features, StoredTablesMatchTheGraph) {
-  const auto dir = (std::filesystem::temp_directory_path() / "spir_test_features").string();
-  std::filesystem::remove_all(dir);
+  const spir::testing::ScratchDir scratch("features");
+  const std::string dir = scratch.path();
   SynthOptions s;
   s.scale = "tiny";
   s.video_fraction = 0.1;
@@ -90,5 +92,4 @@ TEST(Features, StoredTablesMatchTheGraph) {
       EXPECT_FLOAT_EQ(likes[n][0].item<float>(), static_cast<float>(std::log1p(static_cast<double>(l))));
     }
   }
-  std::filesystem::remove_all(dir);
 }

@@ -2,6 +2,8 @@
 // gradients, both orders, with ties), comment attachment, the neighbour sampler and the PyG export.
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <filesystem>
 #include <set>
 
@@ -225,7 +227,8 @@ TEST(Graph, NeighbourSampler) {
 TEST(Graph, ExportRoundTripAndRefusal) {
   const Toy t = make_toy(11);
   const PropagationGraph g = build_graph(t.set, t.samples, {});
-  const auto path = (std::filesystem::temp_directory_path() / "spir_test_graph.pt").string();
+  const spir::testing::ScratchDir scratch("graph");
+  const std::string path = scratch.path("g.pt");
   ExportOptions opt;
   const int64_t edges = export_pyg(g, path, opt);
   const std::string bytes = read_file(path);
@@ -247,5 +250,4 @@ TEST(Graph, ExportRoundTripAndRefusal) {
   } catch (const Error& err) {
     EXPECT_NE(std::string(err.what()).find("would need"), std::string::npos) << err.what();
   }
-  std::filesystem::remove(path);
 }

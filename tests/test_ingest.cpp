@@ -1,6 +1,8 @@
 // Ingest: validation reasons, quarantine accounting, duplicate merging, glitch flags, gzip, store round trip.
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -14,12 +16,6 @@ using namespace spir;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  const auto d = std::filesystem::temp_directory_path() / ("spir_test_" + name);
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  return d.string();
-}
 
 const char* kGood =
     R"({"video_id":"v1","platform":"Douyin","topic":"冬天","title":"标题","user_id":"u1","duration":7,)"
@@ -92,7 +88,8 @@ TEST(RawParse, ReasonsAndFields) {
 // read = accepted + quarantined; every bad line is in quarantine.jsonl with its line number and reason;
 // a consistent duplicate is merged (frames unioned), a conflicting one quarantined.
 TEST(Ingest, QuarantineTotalsAndDuplicates) {
-  const std::string dir = temp_dir("ingest");
+  const spir::testing::ScratchDir scratch("ingest");
+  const std::string dir = scratch.path();
   const std::string raw = dir + "/raw.jsonl";
   const std::string g = kGood;
   const std::string dup_ok = replace(replace(g, "\"2024-12-02\":{", "\"2024-12-05\":{"), "\"title\":\"标题\"", "\"title\":\"\"");
@@ -127,12 +124,12 @@ TEST(Ingest, QuarantineTotalsAndDuplicates) {
   EXPECT_EQ(set.videos[0].frames.size(), 3u);  // 12-02, 12-03 from line 1 + 12-05 from line 3
   EXPECT_EQ(set.videos[0].title, "标题");       // an empty later field does not overwrite
   EXPECT_EQ(set.videos[0].comments.size(), 2u);  // identical comments are not repeated
-  std::filesystem::remove_all(dir);
 }
 
 // A file that is not JSON Lines at all fails fast with a clear message instead of quarantining everything.
 TEST(Ingest, NotJsonlFailsFast) {
-  const std::string dir = temp_dir("notjsonl");
+  const spir::testing::ScratchDir scratch("notjsonl");
+  const std::string dir = scratch.path();
   {
     std::ofstream out(dir + "/raw.csv");
     for (int i = 0; i < 100; ++i) out << "a,b,c," << i << "\n";
@@ -146,7 +143,6 @@ TEST(Ingest, NotJsonlFailsFast) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("does not look like JSON Lines"), std::string::npos) << e.what();
   }
-  std::filesystem::remove_all(dir);
 }
 
 // Glitches: an all-zero frame in the middle of a series and a sharp drop are flagged; small drops are not.
@@ -167,7 +163,8 @@ TEST(Ingest, GlitchFrames) {
 
 // gzip input reads like plain input; the store and the JSONL export round-trip to the same videos.
 TEST(Ingest, GzipAndExportRoundTrip) {
-  const std::string dir = temp_dir("gzip");
+  const spir::testing::ScratchDir scratch("gzip");
+  const std::string dir = scratch.path();
   {
     AtomicWriter w(dir + "/raw.jsonl.gz");
     w.line(kGood);
@@ -193,5 +190,4 @@ TEST(Ingest, GzipAndExportRoundTrip) {
     ASSERT_EQ(a.videos[i].frames.size(), b.videos[i].frames.size());
     for (size_t f = 0; f < a.videos[i].frames.size(); ++f) EXPECT_EQ(a.videos[i].frames[f].counts, b.videos[i].frames[f].counts);
   }
-  std::filesystem::remove_all(dir);
 }

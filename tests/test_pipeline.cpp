@@ -1,6 +1,8 @@
 // End to end on synthetic crawls: synth → ingest → annotate, and the spir binary's behaviour on bad use.
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <sys/wait.h>
 
 #include <cmath>
@@ -17,12 +19,6 @@ using namespace spir;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  const auto d = std::filesystem::temp_directory_path() / ("spir_test_" + name);
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  return d.string();
-}
 
 int run_spir(const std::string& args) {
   const std::string cmd = std::string(SPIR_BINARY) + " " + args + " > /dev/null 2>&1";
@@ -35,7 +31,8 @@ int run_spir(const std::string& args) {
 // Every malformed line the generator writes is quarantined, nothing else is: quarantined == corrupted, and
 // read = accepted + quarantined.
 TEST(Pipeline, QuarantineTotalsOnCorruptedInput) {
-  const std::string dir = temp_dir("corrupt");
+  const spir::testing::ScratchDir scratch("corrupt");
+  const std::string dir = scratch.path();
   SynthOptions s;
   s.scale = "tiny";
   s.seed = 5;
@@ -52,13 +49,13 @@ TEST(Pipeline, QuarantineTotalsOnCorruptedInput) {
   EXPECT_EQ(sum.lines_read, sum.lines_accepted + sum.lines_quarantined);
   EXPECT_EQ(sum.videos, truth.videos);
   EXPECT_GE(sum.quarantined_by_reason.size(), 5u);  // varied kinds of damage, varied reasons
-  std::filesystem::remove_all(dir);
 }
 
 // Eq. 1 recovers the generator's known scale factors within 15% for every platform and indicator it provides
 // (small scale: tiny has too few bilibili copies for every indicator to reach the minimum number of pairs).
 TEST(Pipeline, AlphaRecoveredOnSyntheticData) {
-  const std::string dir = temp_dir("alpha");
+  const spir::testing::ScratchDir scratch("alpha");
+  const std::string dir = scratch.path();
   SynthOptions s;
   s.scale = "small";
   s.out = dir + "/raw.jsonl";
@@ -86,13 +83,13 @@ TEST(Pipeline, AlphaRecoveredOnSyntheticData) {
     EXPECT_EQ(checked, 4 * 5 - 2);  // douyin views and toutiao collects do not exist
     EXPECT_EQ(table.entries.size(), 25u);
   }
-  std::filesystem::remove_all(dir);
 }
 
 // spir ingest → annotate writes samples whose labels are consistent with annotate.json, and the split follows the
 // post date.
 TEST(Pipeline, AnnotateOutputsAreConsistent) {
-  const std::string dir = temp_dir("annotate");
+  const spir::testing::ScratchDir scratch("annotate");
+  const std::string dir = scratch.path();
   ASSERT_EQ(run_spir("synth --scale tiny --out " + dir + "/raw.jsonl.gz"), 0);
   ASSERT_EQ(run_spir("ingest --raw " + dir + "/raw.jsonl.gz --out " + dir + "/ds"), 0);
   ASSERT_EQ(run_spir("annotate " + dir + "/ds"), 0);
@@ -113,7 +110,6 @@ TEST(Pipeline, AnnotateOutputsAreConsistent) {
   EXPECT_EQ(labelled, summary.at("labelled_samples").get<int64_t>());
   EXPECT_EQ(static_cast<int64_t>(samples.size()), summary.at("samples").get<int64_t>());
   EXPECT_GT(labelled, 500);
-  std::filesystem::remove_all(dir);
 }
 
 // Bad use exits non-zero: a missing required option (2), a missing file (1), an unknown scale (2); --help is 0.

@@ -1,5 +1,7 @@
 // Tests of the synthetic crawl generator (src/data/synth.*): format, determinism, shapes, corruption, alignment.
 #include <gtest/gtest.h>
+
+#include "test_util.h"
 #include <unistd.h>
 
 #include <cmath>
@@ -23,19 +25,10 @@ namespace fs = std::filesystem;
 
 const char* const kFields[5] = {"view_count", "like_count", "share_count", "collect_count", "comment_count"};
 
-fs::path temp_dir() { return fs::temp_directory_path() / ("spir_test_synth_" + std::to_string(::getpid())); }
-
-// Removes the test files when the test program exits.
-struct TempDirCleanup {
-  ~TempDirCleanup() {
-    std::error_code ec;
-    fs::remove_all(temp_dir(), ec);
-  }
-} temp_dir_cleanup;
-
+// Test files live in one scratch folder, removed when the test program exits.
 std::string temp_path(const std::string& name) {
-  fs::create_directories(temp_dir());
-  return (temp_dir() / name).string();
+  static const spir::testing::ScratchDir scratch("synth");
+  return scratch.path(name);
 }
 
 spir::SynthSummary make(const std::string& path, const std::string& scale = "tiny", uint64_t seed = 7,

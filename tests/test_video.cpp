@@ -1,6 +1,8 @@
 // Tests of video files: synthetic MP4 writing (src/data/synth_video.*), frame decoding (src/features/video_decode.*),
 // the stats video encoder (src/features/video_stats.*) and video files in synthetic crawls (src/data/synth.*).
 #include <gtest/gtest.h>
+
+#include "test_util.h"
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,19 +27,10 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-fs::path temp_dir() { return fs::temp_directory_path() / ("spir_test_video_" + std::to_string(::getpid())); }
-
-// Removes the test files when the test program exits.
-struct TempDirCleanup {
-  ~TempDirCleanup() {
-    std::error_code ec;
-    fs::remove_all(temp_dir(), ec);
-  }
-} temp_dir_cleanup;
-
+// Test files live in one scratch folder, removed when the test program exits.
 std::string temp_path(const std::string& name) {
-  fs::create_directories(temp_dir());
-  return (temp_dir() / name).string();
+  static const spir::testing::ScratchDir scratch("video");
+  return scratch.path(name);
 }
 
 // Index of a named stats feature.
@@ -287,7 +280,7 @@ TEST(Video, SynthWritesVideoFiles) {
       ++with_path;
       const std::string rel = jb["video_path"].get<std::string>();
       EXPECT_EQ(rel.rfind("crawl.videos/", 0), 0u) << rel;
-      const std::string path = (temp_dir() / rel).string();
+      const std::string path = temp_path(rel);
       EXPECT_TRUE(fs::exists(path)) << path;
       EXPECT_TRUE(enc->encode(path, f.data())) << path;
       jb.erase("video_path");
@@ -330,7 +323,7 @@ TEST(Video, SynthLookFollowsPopularity) {
     const double likes = frames.back()["like_count"].get<double>();
     const double alpha = spir::synth_true_alpha(j["platform"].get<std::string>(), 1);
     std::vector<float> f(static_cast<size_t>(enc->dim()));
-    ASSERT_TRUE(enc->encode((temp_dir() / j["video_path"].get<std::string>()).string(), f.data()));
+    ASSERT_TRUE(enc->encode(temp_path(j["video_path"].get<std::string>()), f.data()));
     rows.emplace_back(std::log1p(alpha * likes), std::move(f));
   }
   std::sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.first < y.first; });

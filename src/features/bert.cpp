@@ -6,47 +6,25 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_file.h"
+#include "features/hf_checkpoint.h"
 #include "tensor/safetensors_torch.h"
 
 namespace spir {
 namespace {
 
-nlohmann::json read_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const std::exception& e) {
-    throw Error(path + ": bad JSON: " + e.what());
-  }
-}
+using hf::group;
+using hf::layer_norm;
+using hf::read_field;
 
-template <typename T>
-void read_field(const nlohmann::json& j, const std::string& path, const char* key, T* v, bool required) {
-  if (!j.contains(key) || j[key].is_null()) {
-    if (required) throw Error(path + ": field '" + key + "': missing");
-    return;
-  }
-  try {
-    *v = j[key].get<T>();
-  } catch (const std::exception&) {
-    throw Error(path + ": field '" + key + "': bad value " + j[key].dump());
-  }
-}
 
-// An empty module that only groups children, so parameter names follow the checkpoint's key layout.
-std::shared_ptr<torch::nn::Module> group(torch::nn::Module& parent, const std::string& name) {
-  return parent.register_module(name, std::make_shared<torch::nn::Module>());
-}
 
-torch::nn::LayerNorm layer_norm(int64_t dim, double eps) {
-  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(eps));
-}
+
 
 }  // namespace
 
 BertOptions BertOptions::from_config_json(const std::string& path) {
-  const nlohmann::json j = read_config(path);
+  const nlohmann::json j = read_json(path);
   BertOptions o;
   read_field(j, path, "vocab_size", &o.vocab_size, true);
   read_field(j, path, "hidden_size", &o.hidden_size, true);
