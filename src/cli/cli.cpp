@@ -35,6 +35,8 @@ int run_cli(int argc, char** argv) {
   add_export_command(app);
   add_graph_command(app);
   add_features_command(app);
+  add_train_command(app);
+  add_eval_command(app);
   add_run_command(app);
 
   try {

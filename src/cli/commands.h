@@ -11,6 +11,8 @@ void add_stats_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_graph_command(CLI::App& app);
 void add_features_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 
 }  // namespace spir

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <filesystem>
 #include <sstream>
 #include <unordered_map>
@@ -95,7 +97,9 @@ FeatureSummary run_features(const std::string& ds_dir, const FeatureOptions& opt
   std::array<Stored, kNumNodeTypes> stored;
   auto put = [&](NodeType t, const std::string& name, torch::Tensor x) { stored[static_cast<int>(t)].tensors[name] = std::move(x); };
   const torch::Tensor video_index = int64_tensor(g.video_of);
-  put(NodeType::kPlatform, "rows", encode_texts(*text, g.platform_names, "platforms"));
+  // Platform names are single rare words to a text encoder: append a one-hot identity so platforms stay apart.
+  const int64_t platforms = static_cast<int64_t>(g.platform_names.size());
+  put(NodeType::kPlatform, "rows", torch::cat({encode_texts(*text, g.platform_names, "platforms"), torch::eye(platforms)}, 1));
   put(NodeType::kTopic, "rows", encode_texts(*text, g.topic_names, "topics"));
   put(NodeType::kTitle, "rows", encode_texts(*text, titles, "titles"));
   put(NodeType::kTitle, "index", video_index);
@@ -142,19 +146,28 @@ FeatureSummary run_features(const std::string& ds_dir, const FeatureOptions& opt
   const std::unique_ptr<VideoEncoder> venc = make_video_encoder(opt.video);
   const std::string root = !opt.video_root.empty() ? opt.video_root : fs::path(d.set.source).parent_path().string();
   torch::Tensor vrows = torch::zeros({static_cast<int64_t>(videos.size()), venc->dim() + 1}, torch::kFloat32);
-  int64_t with_file = 0, unreadable = 0;
+  std::atomic<int64_t> with_file{0}, unreadable{0}, done{0};
   Progress vprog("video " + venc->name(), static_cast<int64_t>(videos.size()), "videos");
-  for (size_t i = 0; i < videos.size(); ++i) {
-    float* row = vrows.data_ptr<float>() + static_cast<int64_t>(i) * (venc->dim() + 1);
-    row[venc->dim()] = 1.0f;
-    if (!videos[i].video_path.empty()) {
-      ++with_file;
-      const fs::path p = fs::path(videos[i].video_path).is_absolute() ? fs::path(videos[i].video_path) : fs::path(root) / videos[i].video_path;
-      if (venc->encode(p.string(), row)) row[venc->dim()] = 0.0f;
-      else if (++unreadable <= 3) spdlog::warn("features: cannot decode video {}", p.string());
+  // FFmpeg statistics are independent per video: spread them over the cores. A ViT runs its own threads inside.
+  const int workers = venc->name() == "stats" ? std::max(1u, std::thread::hardware_concurrency()) : 1;
+  auto work = [&](int w) {
+    for (size_t i = static_cast<size_t>(w); i < videos.size(); i += static_cast<size_t>(workers)) {
+      float* row = vrows.data_ptr<float>() + static_cast<int64_t>(i) * (venc->dim() + 1);
+      row[venc->dim()] = 1.0f;
+      if (!videos[i].video_path.empty()) {
+        ++with_file;
+        const fs::path p = fs::path(videos[i].video_path).is_absolute() ? fs::path(videos[i].video_path) : fs::path(root) / videos[i].video_path;
+        if (venc->encode(p.string(), row)) row[venc->dim()] = 0.0f;
+        else if (++unreadable <= 3) spdlog::warn("features: cannot decode video {}", p.string());
+      }
+      ++done;
+      if (w == 0) vprog.update(done.load());
     }
-    vprog.update(static_cast<int64_t>(i + 1));
-  }
+  };
+  std::vector<std::thread> pool;
+  for (int w = 1; w < workers; ++w) pool.emplace_back(work, w);
+  work(0);
+  for (auto& t : pool) t.join();
   put(NodeType::kVideo, "rows", vrows);
   put(NodeType::kVideo, "index", video_index);
   const double video_seconds = std::chrono::duration<double>(clock::now() - tv).count();
@@ -163,7 +176,7 @@ FeatureSummary run_features(const std::string& ds_dir, const FeatureOptions& opt
   nlohmann::json manifest;
   manifest["text_encoder"] = {{"spec", text->name()}, {"dim", text->dim()}, {"seconds", text_seconds}};
   manifest["video_encoder"] = {{"spec", venc->name()}, {"dim", venc->dim()}, {"videos", videos.size()},
-                               {"with_file", with_file}, {"unreadable", unreadable},
+                               {"with_file", with_file.load()}, {"unreadable", unreadable.load()},
                                {"without_video_zeros_and_mask", static_cast<int64_t>(videos.size()) - with_file + unreadable},
                                {"seconds", video_seconds}};
   manifest["time_encoding"] = {{"equation", 5}, {"dim", kTimeEncodingDim}, {"value", "hours since 2020-01-01 00:00"}};

@@ -11,16 +11,9 @@
 #include "tensor/safetensors_torch.h"
 
 namespace spir {
-namespace {
-
 using hf::group;
 using hf::layer_norm;
 using hf::read_field;
-
-
-
-
-}  // namespace
 
 ViTOptions ViTOptions::from_config_json(const std::string& path) {
   const nlohmann::json j = read_json(path);

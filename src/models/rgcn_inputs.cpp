@@ -1,0 +1,112 @@
+#include "models/rgcn_inputs.h"
+
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "core/error.h"
+
+namespace spir {
+
+Ablation Ablation::parse(const std::string& s) {
+  Ablation a;
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    if (part.empty()) continue;
+    if (part == "V") a.no_video_features = true;
+    else if (part == "VV") a.no_video_edges = true;
+    else if (part == "IV") a.no_interaction_edges = true;
+    else if (part == "CV") a.no_comment_edges = true;
+    else throw Error("unknown ablation '" + part + "' (use V, VV, IV or CV; Table VI)");
+  }
+  return a;
+}
+
+std::string Ablation::name() const {
+  std::string s;
+  for (auto [on, n] : {std::pair{no_video_features, "V"}, {no_video_edges, "VV"}, {no_interaction_edges, "IV"}, {no_comment_edges, "CV"}})
+    if (on) s += (s.empty() ? "" : ",") + std::string(n);
+  return s;
+}
+
+bool Ablation::drops(Relation r) const {
+  switch (r) {
+    case Relation::kHasSameAuthorAs:
+    case Relation::kHasSameTopicAs:
+    case Relation::kIsHistoryOf: return no_video_edges;
+    case Relation::kIsCurrentTimeOf:
+    case Relation::kIsLikesOf:
+    case Relation::kIsCollectsOf:
+    case Relation::kIsViewsOf:
+    case Relation::kIsSharesOf:
+    case Relation::kIsCommentsOf:
+    case Relation::kIsFansOf: return no_interaction_edges;
+    case Relation::kIsCommentOf: return no_comment_edges;
+    default: return false;
+  }
+}
+
+torch::Tensor GraphModelInputs::attribute_mean(const RelationInput& a, const torch::Tensor& y) const {
+  if (relation_info(a.relation).kind == RelationKind::kManyToOne)
+    return segment_mean(a.index, graph.comment_count, y, videos);
+  return a.index.defined() ? y.index_select(0, a.index) : y;
+}
+
+namespace {
+// Zero mean, unit variance per column over the nodes that use the rows (index: node → row; undefined: one node per
+// row), constant columns left at zero: log-counts reach 15–20 and would saturate the sigmoid of Eq. 9 at
+// initialisation next to unit-scale text and time features.
+torch::Tensor standardise_columns(const torch::Tensor& x, const torch::Tensor& index = {}) {
+  if (x.size(0) < 2) return x;
+  const torch::Tensor w = (index.defined() ? torch::bincount(index, {}, x.size(0)) : torch::ones({x.size(0)}))
+                              .to(torch::kFloat64).unsqueeze(1);
+  const torch::Tensor xd = x.to(torch::kFloat64);
+  const torch::Tensor mean = (w * xd).sum(0, true) / w.sum();
+  const torch::Tensor sd = ((w * (xd - mean).pow(2)).sum(0, true) / w.sum()).sqrt();
+  return ((xd - mean) / sd.clamp_min(1e-6)).to(torch::kFloat32).contiguous();
+}
+}  // namespace
+
+GraphModelInputs make_graph_model_inputs(const PropagationGraph& g, const NodeFeatures& f, const Ablation& ablation) {
+  GraphModelInputs in;
+  in.videos = g.videos;
+  in.graph = to_tensors(g);
+  in.video = f[NodeType::kVideo].matrix().contiguous();
+  if (ablation.no_video_features) in.video = torch::zeros_like(in.video);
+  for (int i = 0; i < kNumRelations; ++i) {
+    const Relation r = relation_at(i);
+    if (ablation.drops(r)) continue;
+    const RelationInfo& info = relation_info(r);
+    if (info.head == NodeType::kVideo) {
+      in.video_relations.push_back(r);
+      continue;
+    }
+    const NodeFeatureTable& t = f[info.head];
+    RelationInput a{r, t.expand_rows(0, t.row_count()).contiguous(), {}};
+    switch (info.kind) {
+      case RelationKind::kSharedHead:
+        a.index = r == Relation::kIsPlatformOf ? in.graph.platform_of : in.graph.topic_of;
+        break;
+      case RelationKind::kManyToOne:
+        a.index = in.graph.comment_owner;
+        break;
+      default: {
+        a.index = t.index;
+        if (t.rows.defined() && !t.hours.defined() && t.rows.size(1) <= 4) {  // scalars: keep distinct rows only
+          auto [uniq, inverse, counts] = torch::unique_dim(a.rows, 0, /*sorted=*/true, /*return_inverse=*/true);
+          a.index = t.index.defined() ? inverse.index_select(0, t.index) : inverse;
+          a.rows = uniq.contiguous();
+        }
+      }
+    }
+    a.rows = standardise_columns(a.rows, info.kind == RelationKind::kOneToOne ? a.index : torch::Tensor());
+    spdlog::debug("model input {}: {} rows x {}, max |x| {:.2f}", relation_info(r).name, a.rows.size(0), a.rows.size(1),
+                  a.rows.abs().max().item<double>());
+    in.attributes.push_back(std::move(a));
+  }
+  in.video = standardise_columns(in.video);
+  return in;
+}
+
+}  // namespace spir

@@ -1,0 +1,185 @@
+#include "train/graph_trainer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "core/error.h"
+#include "data/dataset.h"
+#include "eval/metrics.h"
+#include "eval/predictions.h"
+#include "features/node_features.h"
+
+namespace spir {
+
+namespace fs = std::filesystem;
+
+std::string graph_run_name(const GraphTrainOptions& opt) {
+  std::string ablation = Ablation::parse(opt.ablation).name();
+  for (char& c : ablation)
+    if (c == ',') c = '-';
+  return ablation.empty() ? opt.model : opt.model + "-" + ablation;
+}
+
+namespace {
+
+// Everything that must survive a kill to continue exactly: parameters, optimizer state, RNG, early-stopping state.
+struct TrainState {
+  int64_t next_epoch = 0, best_epoch = -1, bad_epochs = 0;
+  double best_val_mae = 1e30;
+};
+
+void save_checkpoint(const std::string& path, Rgcn& model, torch::optim::Adam& optim, const TrainState& st) {
+  torch::serialize::OutputArchive archive;
+  model->save(archive);
+  torch::serialize::OutputArchive optim_archive;
+  optim.save(optim_archive);
+  archive.write("optimizer", optim_archive);
+  archive.write("next_epoch", torch::tensor(st.next_epoch));
+  archive.write("best_epoch", torch::tensor(st.best_epoch));
+  archive.write("bad_epochs", torch::tensor(st.bad_epochs));
+  archive.write("best_val_mae", torch::tensor(st.best_val_mae, torch::kFloat64));
+  archive.write("rng_state", at::detail::getDefaultCPUGenerator().get_state());
+  const std::string tmp = path + ".tmp";
+  archive.save_to(tmp);
+  fs::rename(tmp, path);  // atomic: a kill leaves the previous checkpoint or the new one, never half of one
+}
+
+void load_checkpoint(const std::string& path, Rgcn& model, torch::optim::Adam& optim, TrainState& st) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(path);
+  model->load(archive);
+  torch::serialize::InputArchive optim_archive;
+  archive.read("optimizer", optim_archive);
+  optim.load(optim_archive);
+  auto read = [&](const char* key) {  // a fresh tensor per key: read() into a defined tensor would resize it
+    torch::Tensor t;
+    archive.read(key, t);
+    return t;
+  };
+  st.next_epoch = read("next_epoch").item<int64_t>();
+  st.best_epoch = read("best_epoch").item<int64_t>();
+  st.bad_epochs = read("bad_epochs").item<int64_t>();
+  st.best_val_mae = read("best_val_mae").item<double>();
+  at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the global generator
+  generator.set_state(read("rng_state"));
+}
+
+void save_parameters(const std::string& path, Rgcn& model) {
+  torch::serialize::OutputArchive archive;
+  model->save(archive);
+  archive.save_to(path + ".tmp");
+  fs::rename(path + ".tmp", path);
+}
+
+}  // namespace
+
+GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOptions& opt) {
+  if (opt.model != "rgcn") throw Error("graph model '" + opt.model + "' is not available yet (rgcn)");
+  const auto t0 = std::chrono::steady_clock::now();
+  GraphTrainResult result;
+  result.dir = model_dir(ds_dir, graph_run_name(opt));
+  fs::create_directories(result.dir);
+  const std::string checkpoint = result.dir + "/checkpoint.pt", best = result.dir + "/best.pt";
+
+  const Dataset d = load_dataset(ds_dir);
+  const PropagationGraph g = build_graph(d.set, d.samples, {parse_graph_order(opt.order)});
+  const NodeFeatures f = load_features(ds_dir, g);
+  const GraphModelInputs in = make_graph_model_inputs(g, f, Ablation::parse(opt.ablation));
+
+  std::vector<int64_t> train_ids, val_ids;
+  std::vector<float> labels(static_cast<size_t>(g.videos), -1.0f);
+  for (const Sample& s : d.samples) {
+    if (s.level < 0) continue;
+    labels[static_cast<size_t>(s.id)] = static_cast<float>(s.level);
+    if (s.split == Split::kTrain) train_ids.push_back(s.id);
+    else if (s.split == Split::kVal) val_ids.push_back(s.id);
+  }
+  if (train_ids.empty() || val_ids.empty()) throw Error(ds_dir + ": training needs labelled train and val samples (see annotate --val-days)");
+  const torch::Tensor y = torch::from_blob(labels.data(), {g.videos}, torch::kFloat32).clone();
+  const torch::Tensor train_idx = torch::tensor(train_ids, torch::kInt64), val_idx = torch::tensor(val_ids, torch::kInt64);
+  const torch::Tensor y_train = y.index_select(0, train_idx), y_val = y.index_select(0, val_idx);
+
+  torch::manual_seed(static_cast<int64_t>(opt.seed));
+  Rgcn model(in, opt.rgcn);
+  torch::optim::Adam optim(model->parameters(), torch::optim::AdamOptions(opt.lr).weight_decay(opt.weight_decay));
+  for (const auto& p : model->parameters()) result.trainable_parameters += p.requires_grad() ? p.numel() : 0;
+  spdlog::info("train {}: {} trainable parameters, 0 frozen; {} train / {} val samples; {} video nodes",
+               graph_run_name(opt), result.trainable_parameters, train_ids.size(), val_ids.size(), g.videos);
+
+  TrainState st;
+  if (opt.resume && fs::exists(checkpoint)) {
+    load_checkpoint(checkpoint, model, optim, st);
+    spdlog::info("train: resumed from {} at epoch {}", checkpoint, st.next_epoch);
+  } else if (fs::exists(curves_path(ds_dir, graph_run_name(opt)))) {
+    fs::remove(curves_path(ds_dir, graph_run_name(opt)));
+  }
+  // Training curves (Figure 9) score the train samples by platform.
+  std::vector<ScoredSample> curve_rows(train_ids.size());
+  for (size_t k = 0; k < train_ids.size(); ++k) {
+    const Sample& s = d.samples[static_cast<size_t>(train_ids[k])];
+    curve_rows[k] = {s.level, 0.0, s.observed_days, d.set.videos[static_cast<size_t>(s.video)].platform};
+  }
+
+  int epochs_this_call = 0;
+  for (; st.next_epoch < opt.epochs && st.bad_epochs < opt.patience; ++st.next_epoch) {
+    if (opt.stop_after > 0 && epochs_this_call == opt.stop_after) break;
+    const auto te = std::chrono::steady_clock::now();
+    model->train();
+    const torch::Tensor pred = model->forward(in).level;
+    const torch::Tensor loss = torch::nn::functional::smooth_l1_loss(pred.index_select(0, train_idx), y_train);  // Eq. 9
+    optim.zero_grad();
+    loss.backward();
+    optim.step();
+    // Evaluate: validation MAE for early stopping, per-platform train ACC/MSE for the curves.
+    torch::NoGradGuard no_grad;
+    model->eval();
+    const torch::Tensor all = model->forward(in).level;
+    const double val_mae = (all.index_select(0, val_idx) - y_val).abs().mean().item<double>();
+    const torch::Tensor train_pred = all.index_select(0, train_idx).to(torch::kFloat64).contiguous();
+    for (size_t k = 0; k < curve_rows.size(); ++k) curve_rows[k].prediction = train_pred.data_ptr<double>()[k];
+    append_curve_points(curves_path(ds_dir, graph_run_name(opt)), curve_points_at(st.next_epoch + 1, curve_rows));
+    if (val_mae < st.best_val_mae - 1e-6) {
+      st.best_val_mae = val_mae;
+      st.best_epoch = st.next_epoch;
+      st.bad_epochs = 0;
+      save_parameters(best, model);
+    } else {
+      ++st.bad_epochs;
+    }
+    spdlog::info("train {} epoch {}: loss {:.4f}, val MAE {:.4f} (best {:.4f} at {}), {:.1f} s", graph_run_name(opt),
+                 st.next_epoch + 1, loss.item<double>(), val_mae, st.best_val_mae, st.best_epoch + 1,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count());
+    TrainState next = st;
+    ++next.next_epoch;
+    save_checkpoint(checkpoint, model, optim, next);
+    ++epochs_this_call;
+  }
+  result.epochs_run = static_cast<int>(st.next_epoch);
+  result.best_epoch = static_cast<int>(st.best_epoch);
+  result.best_val_mae = st.best_val_mae;
+  if (opt.stop_after > 0 && epochs_this_call == opt.stop_after && st.next_epoch < opt.epochs && st.bad_epochs < opt.patience)
+    return result;  // interrupted on purpose: no predictions yet
+
+  // Predictions of the best epoch for every labelled sample.
+  torch::serialize::InputArchive archive;
+  archive.load_from(best);
+  model->load(archive);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const torch::Tensor all = model->forward(in).level.to(torch::kFloat64).contiguous();
+  std::vector<Prediction> preds;
+  for (const Sample& s : d.samples)
+    if (s.level >= 0) preds.push_back({s.id, all.data_ptr<double>()[s.id]});
+  save_predictions(result.dir + "/predictions.csv", preds);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  save_model_info(result.dir, {{"model", opt.model}, {"input", "Graph"}, {"ablation", Ablation::parse(opt.ablation).name()},
+                               {"order", opt.order}, {"hidden", opt.rgcn.hidden}, {"dropout", opt.rgcn.dropout},
+                               {"lr", opt.lr}, {"epochs_run", result.epochs_run}, {"best_epoch", result.best_epoch + 1},
+                               {"best_val_mae", result.best_val_mae}, {"trainable_parameters", result.trainable_parameters},
+                               {"frozen_parameters", 0}, {"seed", opt.seed}, {"seconds", result.seconds}});
+  return result;
+}
+
+}  // namespace spir
