@@ -61,6 +61,7 @@ TEST(Features, StoredTablesMatchTheGraph) {
   FeatureOptions fo;
   fo.text.spec = "hash";
   fo.text.dim = 16;
+  fo.time_mode = "absolute";
   const FeatureSummary sum = run_features(io.out_dir, fo);
   EXPECT_EQ(sum.manifest["video_encoder"]["with_file"].get<int64_t>(), truth.video_files);
   EXPECT_EQ(sum.manifest["video_encoder"]["unreadable"].get<int64_t>(), 0);
@@ -91,5 +92,28 @@ TEST(Features, StoredTablesMatchTheGraph) {
     if (l != kMissing) {
       EXPECT_FLOAT_EQ(likes[n][0].item<float>(), static_cast<float>(std::log1p(static_cast<double>(l))));
     }
+  }
+  // --time relative: Eq. 5 encodes the state's age (end of its crawl date − post time), each comment's age and the
+  // post time's hour within its week.
+  fo.time_mode = "relative";
+  run_features(io.out_dir, fo);
+  const NodeFeatures rel = load_features(io.out_dir, g);
+  const NodeFeatureTable& ct = rel[NodeType::kCtime];
+  for (int64_t n = 0; n < std::min<int64_t>(g.videos, 50); ++n) {
+    const Sample& s = d.samples[static_cast<size_t>(n)];
+    const Video& v = d.set.videos[static_cast<size_t>(s.video)];
+    const double age = static_cast<double>((s.ctime_day + 1) * kSecondsPerDay - v.post_time) / 3600.0;
+    EXPECT_DOUBLE_EQ(ct.hours[ct.index[n].item<int64_t>()].item<double>(), age);
+    const double week_hour = rel[NodeType::kTime].hours[rel[NodeType::kTime].index[n].item<int64_t>()].item<double>();
+    EXPECT_GE(week_hour, 0.0);
+    EXPECT_LT(week_hour, 168.0);
+  }
+  const NodeFeatureTable& cm = rel[NodeType::kComment];
+  for (int64_t c = 0; c < std::min<int64_t>(g.comment_nodes(), 50); ++c) {
+    int64_t owner = 0;
+    while (g.comment_begin[static_cast<size_t>(owner) + 1] <= c) ++owner;
+    const Video& v = d.set.videos[static_cast<size_t>(g.video_of[static_cast<size_t>(owner)])];
+    const Comment& com = v.comments[static_cast<size_t>(g.comment_index[static_cast<size_t>(c)])];
+    EXPECT_DOUBLE_EQ(cm.hours[c].item<double>(), static_cast<double>(com.time - v.post_time) / 3600.0);
   }
 }

@@ -20,6 +20,9 @@ void add_features_command(CLI::App& app) {
   cmd->add_option("--video-frames", opt->video.frames, "frames decoded per video")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--video-root", opt->video_root, "folder that video_path is relative to (default: the raw crawl file's folder)");
   cmd->add_option("--seed", opt->text.seed, "seed of fastText training")->capture_default_str();
+  cmd->add_option("--time", opt->time_mode,
+                  "what Eq. 5 encodes: absolute timestamps (the paper's) or relative (post hour-of-week, state and comment age)")
+      ->check(CLI::IsMember({"absolute", "relative"}))->capture_default_str();
   cmd->callback([opt, dir] {
     const FeatureSummary s = run_features(*dir, *opt);
     std::cout << s.to_text() << "wrote " << *dir << "/features/ (one .safetensors per node type, manifest.json)\n";

@@ -65,6 +65,9 @@ FeatureSummary run_features(const std::string& ds_dir, const FeatureOptions& opt
   const Dataset d = load_dataset(ds_dir);
   const PropagationGraph g = build_graph(d.set, d.samples, {});
   const auto& videos = d.set.videos;
+  if (opt.time_mode != "absolute" && opt.time_mode != "relative")
+    throw Error("unknown time mode '" + opt.time_mode + "' (use absolute or relative)");
+  const bool relative = opt.time_mode == "relative";
   fs::create_directories(features_dir(ds_dir));
   if (opt.text.cache_dir.empty()) opt.text.cache_dir = features_dir(ds_dir) + "/cache";
   fs::create_directories(opt.text.cache_dir);
@@ -79,7 +82,7 @@ FeatureSummary run_features(const std::string& ds_dir, const FeatureOptions& opt
     for (int64_t c = g.comment_begin[static_cast<size_t>(n)]; c < g.comment_begin[static_cast<size_t>(n) + 1]; ++c) {
       const Comment& cm = v.comments[static_cast<size_t>(g.comment_index[static_cast<size_t>(c)])];
       comments.push_back(cm.text);
-      comment_hours.push_back(time_value_hours(cm.time));
+      comment_hours.push_back(relative ? static_cast<double>(cm.time - v.post_time) / 3600.0 : time_value_hours(cm.time));
     }
   }
 
@@ -109,18 +112,24 @@ FeatureSummary run_features(const std::string& ds_dir, const FeatureOptions& opt
   put(NodeType::kComment, "hours", double_tensor(comment_hours));
   const double text_seconds = std::chrono::duration<double>(clock::now() - te).count();
 
-  // Times (Eq. 5): post time per ingested video, ctime per distinct crawl date.
+  // Times (Eq. 5): post time per ingested video; ctime per distinct crawl date (absolute) or per distinct age
+  // (relative).
   std::vector<double> post_hours;
-  for (const Video& v : videos) post_hours.push_back(time_value_hours(v.post_time));
+  constexpr int64_t kWeek = 7 * kSecondsPerDay;
+  for (const Video& v : videos)
+    post_hours.push_back(relative ? static_cast<double>(((v.post_time % kWeek) + kWeek) % kWeek) / 3600.0
+                                  : time_value_hours(v.post_time));
   put(NodeType::kTime, "hours", double_tensor(post_hours));
   put(NodeType::kTime, "index", video_index);
   std::vector<double> ctime_hours;
   std::vector<int64_t> ctime_index(static_cast<size_t>(g.videos));
   std::unordered_map<int64_t, int64_t> day_row;
   for (int64_t n = 0; n < g.videos; ++n) {
-    const int64_t day = d.samples[static_cast<size_t>(n)].ctime_day;
-    auto [it, fresh] = day_row.try_emplace(day, static_cast<int64_t>(ctime_hours.size()));
-    if (fresh) ctime_hours.push_back(time_value_hours(day * kSecondsPerDay));
+    const Sample& smp = d.samples[static_cast<size_t>(n)];
+    const int64_t key = relative ? (smp.ctime_day + 1) * kSecondsPerDay - videos[static_cast<size_t>(smp.video)].post_time
+                                 : smp.ctime_day * kSecondsPerDay;
+    auto [it, fresh] = day_row.try_emplace(key, static_cast<int64_t>(ctime_hours.size()));
+    if (fresh) ctime_hours.push_back(relative ? static_cast<double>(key) / 3600.0 : time_value_hours(key));
     ctime_index[static_cast<size_t>(n)] = it->second;
   }
   put(NodeType::kCtime, "hours", double_tensor(ctime_hours));
@@ -179,7 +188,9 @@ FeatureSummary run_features(const std::string& ds_dir, const FeatureOptions& opt
                                {"with_file", with_file.load()}, {"unreadable", unreadable.load()},
                                {"without_video_zeros_and_mask", static_cast<int64_t>(videos.size()) - with_file + unreadable},
                                {"seconds", video_seconds}};
-  manifest["time_encoding"] = {{"equation", 5}, {"dim", kTimeEncodingDim}, {"value", "hours since 2020-01-01 00:00"}};
+  manifest["time_encoding"] = {{"equation", 5}, {"dim", kTimeEncodingDim}, {"mode", opt.time_mode},
+                               {"value", relative ? "hours: post time within its week; state and comment age since posting"
+                                                  : "hours since 2020-01-01 00:00"}};
   const auto node_counts = g.node_counts();
   for (int t = 0; t < kNumNodeTypes; ++t) {
     const NodeType type = node_type_at(t);

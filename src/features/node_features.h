@@ -17,6 +17,11 @@ struct FeatureOptions {
   TextEncoderOptions text;   // default fasttext, 128-d, cached in DS/features/cache
   VideoEncoderOptions video; // default stats
   std::string video_root;    // folder video_path is relative to (default: the raw crawl file's folder)
+  // What Eq. 5 encodes. "relative" (default): the post time's hour within its week, the state's age (end of its
+  // crawl date − post time) and each comment's age — values a later test period shares with the training period.
+  // "absolute" (the paper's): post time, crawl date and comment time as timestamps, which a model trained on one
+  // period must extrapolate for the next (docs/GRAPH.md).
+  std::string time_mode = "relative";
 };
 
 struct FeatureSummary {
