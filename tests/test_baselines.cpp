@@ -103,7 +103,8 @@ class BaselinesOnTiny : public ::testing::Test {
     in.raw_path = s.out;
     in.out_dir = scratch_->path("ds");
     run_ingest(in);
-    run_annotate(in.out_dir, AnnotateOptions{});
+    const AnnotateOptions annotate_opt;
+    run_annotate(in.out_dir, annotate_opt);
   }
   static void TearDownTestSuite() { scratch_.reset(); }
   static std::string ds_dir() { return scratch_->path("ds"); }
