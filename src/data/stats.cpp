@@ -1,5 +1,6 @@
 #include "data/stats.h"
 
+#include "core/quantile.h"
 #include "core/utf8.h"
 
 #include <spdlog/spdlog.h>
@@ -243,13 +244,6 @@ const std::vector<int64_t> kLengthEdges = {0,    100,  200,  300,   400,   500, 
                                            1500, 2000, 3000, 5000, 10000, 20000, 50000};
 
 // Quantile p of sorted values, interpolating linearly between order statistics (numpy's default).
-double quantile_sorted(const std::vector<int64_t>& v, double p) {
-  const double h = p * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(h));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return static_cast<double>(v[lo]) + (h - static_cast<double>(lo)) * static_cast<double>(v[hi] - v[lo]);
-}
-
 struct LengthSummary {
   int64_t samples = 0, min = 0, max = 0;
   double q1 = NAN, median = NAN, q3 = NAN, mean = NAN;

@@ -54,15 +54,6 @@ Metrics compute_metrics(const std::vector<int>& labels, const std::vector<double
   return m;
 }
 
-double quantile_sorted(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return kNaN;
-  const double pos = std::clamp(q, 0.0, 1.0) * static_cast<double>(sorted.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, sorted.size() - 1);
-  const double frac = pos - static_cast<double>(lo);
-  return sorted[lo] + frac * (sorted[hi] - sorted[lo]);
-}
-
 ErrorSummary summarize_errors(std::vector<double> values) {
   ErrorSummary s;
   if (values.empty()) {

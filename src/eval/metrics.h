@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/quantile.h"  // quantile_sorted
 #include "data/levels.h"  // kNumLevels
 
 namespace spir {
@@ -29,7 +30,6 @@ struct ErrorSummary {
 };
 // Quantiles by linear interpolation between order statistics (position q·(n−1), numpy's default).
 ErrorSummary summarize_errors(std::vector<double> values);
-double quantile_sorted(const std::vector<double>& sorted, double q);  // q in [0, 1], sorted ascending
 
 // Observation periods of 5.5 / Figure 8, by Sample::observed_days (ctime date − post date).
 enum class Period : int { kShort = 0, kMedium = 1, kLong = 2 };  // ≤3 days, 4–7 days, >7 days
