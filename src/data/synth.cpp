@@ -72,6 +72,14 @@ const int64_t kTrainLastDay = days_from_civil(2024, 12, 20);
 const int64_t kHolidayFirstDay = days_from_civil(2024, 12, 24);
 const int64_t kHolidayLastDay = days_from_civil(2025, 1, 1);
 
+// Growth and observation: how much of a video's final popularity is still to come when it is first crawled.
+// First crawl delay = min(12, floor(13 u^p)) days after posting: p > 1 puts more first crawls in the first days,
+// where the counts settle little of the label (the paper's "<= 3 days" period is the hard one, Figure 8).
+constexpr double kDelayPower = 1.6;
+constexpr double kTauMin = 1.5, kTauMax = 4.5;  // growth time constant (days) of the first wave
+constexpr double kWaveProbability = 0.35;      // share of videos with a second wave
+constexpr double kWaveLastStart = 12.0;        // second waves start 2..12 days after posting
+
 // ---------------------------------------------------------------- words
 
 // Common words for titles, descriptions, comments and topic keywords.
@@ -536,7 +544,7 @@ void VideoWriter::write(const VideoSpec& v, Rng& rng, std::string& out, VideoSta
   // Crawl dates: found some days after posting (never before crawling began), then daily until two weeks
   // have passed, then one or two more; daily frames go missing now and then; a few videos stop early.
   days_.clear();
-  const int delay = std::min(12, static_cast<int>(13.0 * std::pow(rng.uniform(), 0.82)));
+  const int delay = std::min(12, static_cast<int>(13.0 * std::pow(rng.uniform(), kDelayPower)));
   const int64_t start = std::max(post_day + delay, kCrawlStartDay);
   const bool stops_early = rng.bernoulli(0.03) && start <= post_day + 13;
   if (stops_early) {
@@ -558,7 +566,7 @@ void VideoWriter::write(const VideoSpec& v, Rng& rng, std::string& out, VideoSta
   }
 
   // Final raw counts and growth time constants per indicator.
-  const double tau = rng.uniform(1.5, 3.0);
+  const double tau = rng.uniform(kTauMin, kTauMax);
   static const double kTauScale[5] = {0.8, 1.0, 0.9, 1.0, 1.15};
   double final_raw[5], taus[5];
   for (int i = 0; i < 5; ++i) {
@@ -569,9 +577,9 @@ void VideoWriter::write(const VideoSpec& v, Rng& rng, std::string& out, VideoSta
   const Author& author = w_.authors[p][v.author];
   // A second wave for some videos (pushed again by the platform, re-shared): part of the final counts arrives
   // only days later, so early counts do not settle the label. The total stays set by the popularity z.
-  const bool wave = rng.bernoulli(0.2);
+  const bool wave = rng.bernoulli(kWaveProbability);
   const double wave_share = wave ? rng.uniform(0.3, 0.75) : 0.0;
-  const double wave_start = rng.uniform(2.0, 7.0), wave_tau = rng.uniform(0.8, 1.6);
+  const double wave_start = rng.uniform(2.0, kWaveLastStart), wave_tau = rng.uniform(0.8, 2.0);
 
   const size_t nf = days_.size();
   const bool glitch = nf >= 3 && rng.bernoulli(0.003);
