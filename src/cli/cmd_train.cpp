@@ -7,6 +7,7 @@
 #include "models/gbdt.h"
 #include "models/persistence.h"
 #include "train/graph_trainer.h"
+#include "train/sampled_trainer.h"
 
 namespace spir {
 
@@ -14,10 +15,11 @@ void add_train_command(CLI::App& app) {
   auto opt = std::make_shared<GraphTrainOptions>();
   auto dir = std::make_shared<std::string>();
   auto gbdt = std::make_shared<GbdtOptions>();
+  auto sampled = std::make_shared<SampledTrainOptions>();  // fan-out and batch size of the sampled GNNs
   auto* cmd = app.add_subcommand("train", "Train a model (rgcn, gbdt, persistence) and write its predictions");
   cmd->add_option("dataset", *dir, "dataset folder with features ('spir features')")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--model", opt->model, "rgcn (stage 1, Eq. 8-9), gbdt (xgboost on tabular features), persistence")
-      ->check(CLI::IsMember({"rgcn", "gbdt", "persistence"}))->capture_default_str();
+      ->check(CLI::IsMember({"rgcn", "gbdt", "persistence", "gcn", "han", "hetsann", "rgcn-sampled"}))->capture_default_str();
   cmd->add_option("--ablate", opt->ablation, "Table VI ablation: V, VV, IV or CV")->check(CLI::IsMember({"", "V", "VV", "IV", "CV"}));
   cmd->add_flag("--resume", opt->resume, "continue from the last checkpoint of this run");
   cmd->add_option("--epochs", opt->epochs, "most epochs (full-graph steps)")->capture_default_str();
@@ -27,8 +29,20 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--patience", opt->patience, "early stopping: epochs without a better validation MAE")->capture_default_str();
   cmd->add_option("--order", opt->order, "graph order: ctime or post")->check(CLI::IsMember({"ctime", "post"}))->capture_default_str();
   cmd->add_option("--seed", opt->seed, "random seed")->capture_default_str();
-  cmd->callback([opt, dir, gbdt] {
-    if (opt->model == "persistence") {
+  cmd->add_option("--fanout", sampled->fanout, "sampled GNNs (gcn, han, hetsann, rgcn-sampled): in-neighbours per relation per layer")
+      ->capture_default_str();
+  cmd->add_option("--batch-size", sampled->batch_size, "sampled GNNs: target nodes per Adam step")->capture_default_str();
+  cmd->callback([opt, dir, gbdt, sampled] {
+    if (is_sampled_gnn(opt->model)) {
+      SampledTrainOptions s = *sampled;
+      s.model = opt->model, s.ablation = opt->ablation, s.order = opt->order, s.epochs = opt->epochs, s.lr = opt->lr;
+      s.weight_decay = opt->weight_decay, s.patience = opt->patience, s.seed = opt->seed, s.resume = opt->resume;
+      s.gnn.hidden = opt->rgcn.hidden, s.gnn.dropout = opt->rgcn.dropout;
+      const SampledTrainResult r = train_sampled_model(*dir, s);
+      std::cout << "trained " << r.dir << ": " << r.epochs_run << " epochs, best validation MAE " << r.best_val_mae
+                << " at epoch " << r.best_epoch + 1 << ", " << r.trainable_parameters << " trainable parameters, "
+                << r.seconds_per_epoch << " s per epoch, peak RSS " << r.peak_rss_mib << " MiB, " << r.seconds << " s\n";
+    } else if (opt->model == "persistence") {
       train_persistence(*dir);
       std::cout << "wrote " << *dir << "/models/persistence/\n";
     } else if (opt->model == "gbdt") {
