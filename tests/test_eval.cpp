@@ -309,6 +309,23 @@ TEST(EvalReport, WriteReportCoversModels) {
   }
 }
 
+// report.json lists models in Table V's order (GNNs, then LLM, then NetGPT, then the practitioner baselines), each
+// ablation run right after its base model, whatever the folder names sort to.
+TEST(EvalReport, ModelsInTableVOrder) {
+  testing::ScratchDir tmp("eval_order");
+  const std::string ds = tmp.path();
+  write_tiny_dataset(ds);
+  const std::vector<Prediction> preds = {{10, 3.0}, {11, 5.0}, {12, 1.0}};
+  for (const char* n : {"persistence", "netgpt", "rgcn-VV", "gbdt", "rgcn", "gcn", "llm", "hetsann", "han"})
+    write_model(ds, n, {{"model", n}}, preds);
+  write_report(ds);
+  const auto j = read_json(ds + "/report.json");
+  std::vector<std::string> names;
+  for (const auto& m : j["models"]) names.push_back(m["name"].get<std::string>());
+  const std::vector<std::string> expected = {"gcn", "han", "hetsann", "rgcn", "rgcn-VV", "llm", "netgpt", "gbdt", "persistence"};
+  EXPECT_EQ(names, expected);
+}
+
 // Without gnuplot on PATH the report still succeeds: figure data and scripts are written, no PNG, and report.md says so.
 TEST(EvalReport, NoGnuplotWritesDataAndSaysSo) {
   testing::ScratchDir tmp("eval_nognuplot");

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -477,7 +478,23 @@ void write_report(const std::string& ds_dir) {
   if (fs::is_directory(models_root))
     for (const auto& e : fs::directory_iterator(models_root))
       if (e.is_directory() && fs::exists(e.path() / "predictions.csv")) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
+  // Table V's order (graph models, then language models, then NetGPT), then the practitioner baselines; ablation
+  // runs ("rgcn-VV") follow their base model; anything else alphabetically at the end.
+  auto table_rank = [](const std::string& name) {
+    static const char* kOrder[] = {"gcn", "han", "hetsann", "rgcn", "rgcn-sampled", "llm", "netgpt", "gbdt", "persistence"};
+    int best = 100;
+    size_t best_len = 0;
+    for (int i = 0; i < static_cast<int>(std::size(kOrder)); ++i) {
+      const std::string m = kOrder[i];
+      const bool match = name == m || (name.size() > m.size() && name.compare(0, m.size(), m) == 0 && name[m.size()] == '-');
+      if (match && m.size() > best_len) best = i, best_len = m.size();
+    }
+    return best;
+  };
+  std::sort(names.begin(), names.end(), [&](const std::string& a, const std::string& b) {
+    const int ra = table_rank(a), rb = table_rank(b);
+    return ra != rb ? ra < rb : a < b;
+  });
 
   std::vector<EvalReport> reports;
   std::vector<std::pair<std::string, std::string>> left_out;  // name, reason
