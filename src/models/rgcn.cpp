@@ -1,61 +1,290 @@
 #include "models/rgcn.h"
 
+#include <functional>
+#include <map>
+
+#include "core/error.h"
+
 namespace spir {
 
 namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
 
 torch::nn::Linear linear(int64_t in, int64_t out, bool bias) {
   return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
-// W_r applied to the mean of relation a's head rows y. W_r is linear (no bias), so mean(W y) = W mean(y): transform
-// first when there are fewer distinct rows than video nodes, aggregate first otherwise (comments).
-torch::Tensor relation_term(torch::nn::Linear& w, const GraphModelInputs& in, const RelationInput& a, const torch::Tensor& y) {
-  return y.size(0) < in.videos ? in.attribute_mean(a, w(y)) : w(in.attribute_mean(a, y));
+// relu then dropout in one op that keeps only its output for the backward pass (the output is zero exactly where
+// relu or the dropout mask is), instead of relu's output plus a float mask: a third of the activation memory.
+struct ReluDropout : torch::autograd::Function<ReluDropout> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& z, double p) {
+    torch::Tensor out = torch::relu(z);
+    double scale = 1.0;
+    if (p > 0) {
+      scale = 1.0 / (1.0 - p);
+      out.mul_(torch::empty_like(out).bernoulli_(1.0 - p)).mul_(scale);
+    }
+    ctx->saved_data["scale"] = scale;
+    ctx->save_for_backward({out});
+    return out;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    torch::Tensor g = torch::threshold_backward(grads[0], ctx->get_saved_variables()[0], 0);
+    const double scale = ctx->saved_data["scale"].toDouble();
+    if (scale != 1.0) g.mul_(scale);
+    return {g, torch::Tensor()};
+  }
+};
+
+torch::Tensor relu_dropout(const torch::Tensor& z, double p) { return ReluDropout::apply(z, p); }
+
+// Activation checkpointing: runs fn without keeping its intermediates, and in the backward pass runs it again (with
+// the same random state, so dropout draws the same masks) to back-propagate through it.
+using ChunkFn = std::function<torch::Tensor(const std::vector<torch::Tensor>&)>;
+struct ChunkFnHolder : torch::CustomClassHolder {
+  ChunkFn fn;
+  explicit ChunkFnHolder(ChunkFn f) : fn(std::move(f)) {}
+};
+
+struct Checkpoint : torch::autograd::Function<Checkpoint> {
+  static torch::Tensor forward(AutogradContext* ctx, at::TensorList inputs, c10::intrusive_ptr<ChunkFnHolder> fn) {
+    ctx->saved_data["rng"] = at::detail::getDefaultCPUGenerator().get_state();
+    ctx->saved_data["fn"] = c10::IValue::make_capsule(fn);
+    ctx->save_for_backward(inputs.vec());
+    return fn->fn(inputs.vec());
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto fn = c10::static_intrusive_pointer_cast<ChunkFnHolder>(ctx->saved_data["fn"].toCapsule());
+    std::vector<torch::Tensor> inputs;
+    for (const torch::Tensor& x : ctx->get_saved_variables()) {
+      torch::Tensor d = x.detach();
+      if (x.requires_grad()) d.requires_grad_(true);
+      inputs.push_back(d);
+    }
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    const torch::Tensor now = gen.get_state();
+    gen.set_state(ctx->saved_data["rng"].toTensor());
+    torch::Tensor out;
+    {
+      torch::AutoGradMode enable(true);
+      out = fn->fn(inputs);
+    }
+    gen.set_state(now);
+    torch::autograd::backward({out}, {grads[0]});  // parameters accumulate their gradients here
+    variable_list result;
+    for (const torch::Tensor& d : inputs) result.push_back(d.requires_grad() ? d.grad() : torch::Tensor());
+    result.push_back(torch::Tensor());
+    return result;
+  }
+};
+
+// Initial values with the variance of a Linear's default initialisation (U(±1/√d)): V_b ~ U(±1/√d), a_rb ~
+// N(0, 1/B), so that W_r = Σ_b a_rb V_b has Var = B · (1/B) · Var(V_b).
+torch::Tensor init_bases(int64_t b, int64_t h, int64_t d) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(d));
+  return torch::empty({b, h, d}).uniform_(-bound, bound);
 }
+torch::Tensor init_coef(int64_t b) { return torch::randn({b}) / std::sqrt(static_cast<double>(b)); }
 
 }  // namespace
 
+// What every layer-2 chunk reads besides its inputs.
+struct RgcnImpl::Layer2Plan {
+  int64_t videos = 0;
+  double p = 0;                              // dropout in effect
+  std::vector<RelationInput> attributes;
+  std::vector<Relation> video_relations;
+  std::vector<int> transformed;              // per attribute: position of its transformed head rows among the
+                                             // chunk's inputs, or -1 (its rows are gathered and transformed per chunk)
+  torch::Tensor comment_count;               // float [V]
+};
+
 RgcnImpl::RgcnImpl(const GraphModelInputs& in, const RgcnOptions& opt) : opt_(opt) {
-  const int64_t h = opt.hidden, dv = in.video.size(1);
+  if (opt.hidden < 1) throw Error("rgcn: hidden must be at least 1");
+  if (opt.bases < 0) throw Error("rgcn: bases must be 0 (full weights) or positive");
+  if (opt.dropout < 0 || opt.dropout >= 1) throw Error("rgcn: dropout must be in [0, 1)");
+  if (opt.target_chunk < 0) throw Error("rgcn: target_chunk must be 0 (no chunks) or positive");
+  const int64_t h = opt.hidden, dv = in.video.size(1), nb = opt.bases;
   self1_ = register_module("self1", linear(dv, h, true));  // W_0 of layer 1 (self-connection)
   self2_ = register_module("self2", linear(h, h, true));
   predictor_ = register_module("predictor", linear(h, 1, true));  // W_1, b_1 of Eq. 9
+  std::vector<std::pair<Relation, int64_t>> rels;  // every relation with its head width, attributes first
   for (const RelationInput& a : in.attributes) {
-    const std::string name = relation_info(a.relation).name;
     const int64_t d = a.rows.size(1);
-    head1_.push_back(register_module("head1_" + name, linear(d, h, true)));  // head nodes' own layer-1 output
-    rel1_.push_back(register_module("rel1_" + name, linear(d, h, false)));
-    rel2_.push_back(register_module("rel2_" + name, linear(h, h, false)));
+    head1_.push_back(register_module("head1_" + std::string(relation_info(a.relation).name), linear(d, h, true)));
+    rels.push_back({a.relation, d});
   }
-  for (Relation r : in.video_relations) {
+  for (Relation r : in.video_relations) rels.push_back({r, dv});
+  std::map<int64_t, int> width_count;
+  for (const auto& [r, d] : rels) ++width_count[d];
+  // Layer 1: one basis group per head width shared by several relations.
+  std::map<int64_t, int> group_of_width;
+  for (const auto& [r, d] : rels) {
     const std::string name = relation_info(r).name;
-    vrel1_.push_back(register_module("rel1_" + name, linear(dv, h, false)));
-    vrel2_.push_back(register_module("rel2_" + name, linear(h, h, false)));
+    RelationWeight w{r, {}, -1, {}};
+    if (nb > 0 && width_count[d] > 1) {
+      auto it = group_of_width.find(d);
+      if (it == group_of_width.end()) {
+        bases1_.push_back(register_parameter("bases1_w" + std::to_string(d), init_bases(nb, h, d)));
+        it = group_of_width.emplace(d, static_cast<int>(bases1_.size()) - 1).first;
+      }
+      w.group = it->second;
+      w.coef = register_parameter("coef1_" + name, init_coef(nb));
+    } else {
+      w.full = register_module("rel1_" + name, linear(d, h, false))->weight;
+    }
+    w1_.push_back(w);
+  }
+  // Layer 2: every relation reads d_g-wide rows, so one basis group for all of them.
+  if (nb > 0 && rels.size() > 1) bases2_.push_back(register_parameter("bases2", init_bases(nb, h, h)));
+  for (const auto& [r, d] : rels) {
+    const std::string name = relation_info(r).name;
+    RelationWeight w{r, {}, -1, {}};
+    if (!bases2_.empty()) {
+      w.group = 0;
+      w.coef = register_parameter("coef2_" + name, init_coef(nb));
+    } else {
+      w.full = register_module("rel2_" + name, linear(h, h, false))->weight;
+    }
+    w2_.push_back(w);
   }
 }
 
-RgcnOutput RgcnImpl::forward(const GraphModelInputs& in) {
-  namespace F = torch::nn::functional;
-  const auto drop = [&](const torch::Tensor& x) {
-    return F::dropout(x, F::DropoutFuncOptions().p(opt_.dropout).training(is_training()));
-  };
-  // Layer 1 (Eq. 8): each relation's mean input, transformed per relation, plus the self-connection.
+const RgcnImpl::RelationWeight& RgcnImpl::weight_of(int layer, Relation r) const {
+  for (const RelationWeight& w : layer == 1 ? w1_ : w2_)
+    if (w.relation == r) return w;
+  throw Error(std::string("rgcn: relation ") + relation_info(r).name + " is not in the model");
+}
+
+torch::Tensor RgcnImpl::weight(int layer, const RelationWeight& w) const {
+  if (w.full.defined()) return w.full;
+  const torch::Tensor& bases = (layer == 1 ? bases1_ : bases2_)[static_cast<size_t>(w.group)];
+  return torch::tensordot(w.coef, bases, {0}, {0});  // W_r = Σ_b a_rb V_b
+}
+
+torch::Tensor RgcnImpl::relation_weight(int layer, Relation r) const { return weight(layer, weight_of(layer, r)); }
+
+torch::Tensor RgcnImpl::add_relation_terms(int layer, torch::Tensor out,
+                                           const std::vector<std::pair<Relation, torch::Tensor>>& agg) const {
+  std::map<int, std::vector<std::pair<const RelationWeight*, torch::Tensor>>> by_group;
+  for (const auto& [r, m] : agg) {
+    const RelationWeight& w = weight_of(layer, r);
+    if (w.group >= 0) by_group[w.group].push_back({&w, m});
+    else out.addmm_(m, w.full.t());
+  }
+  for (const auto& [gi, members] : by_group) {
+    if (static_cast<int64_t>(members.size()) <= opt_.bases) {  // no fewer products through the bases
+      for (const auto& [w, m] : members) out.addmm_(m, weight(layer, *w).t());
+      continue;
+    }
+    // Σ_r W_r m_r = Σ_b V_b (Σ_r a_rb m_r)
+    const torch::Tensor& bases = (layer == 1 ? bases1_ : bases2_)[static_cast<size_t>(gi)];
+    for (int64_t b = 0; b < opt_.bases; ++b) {
+      torch::Tensor c;
+      for (const auto& [w, m] : members) {
+        torch::Tensor t = m * w->coef[b];
+        c = c.defined() ? c + t : t;
+      }
+      out.addmm_(c, bases[b].t());
+    }
+  }
+  return out;
+}
+
+torch::Tensor RgcnImpl::layer2_chunk(const Layer2Plan& plan, const torch::Tensor& tk, const std::vector<torch::Tensor>& inputs) {
+  const int64_t k = tk.size(0);
+  torch::Tensor z = self2_(inputs[0]);
+  std::vector<std::pair<Relation, torch::Tensor>> agg;
+  for (size_t j = 0; j < plan.video_relations.size(); ++j) agg.push_back({plan.video_relations[j], inputs[1 + j]});
+  for (size_t i = 0; i < plan.attributes.size(); ++i) {
+    const RelationInput& a = plan.attributes[i];
+    const RelationKind kind = relation_info(a.relation).kind;
+    if (kind == RelationKind::kManyToOne) {  // comments of the chunk's targets: their own layer-1 outputs, averaged
+      torch::Tensor mark = torch::full({plan.videos}, -1, torch::kInt64);
+      mark.index_put_({tk}, torch::arange(k, torch::kInt64));
+      const torch::Tensor pos = mark.index_select(0, a.index);
+      const torch::Tensor sel = pos.ge(0).nonzero().squeeze(1);
+      const bool every = sel.size(0) == a.rows.size(0);
+      const torch::Tensor x = every ? a.rows : a.rows.index_select(0, sel);
+      const torch::Tensor hc = relu_dropout(head1_[i](x), plan.p);
+      agg.push_back({a.relation, segment_mean(every ? pos : pos.index_select(0, sel), plan.comment_count.index_select(0, tk), hc, k)});
+      continue;
+    }
+    const torch::Tensor idx = a.index.defined() ? a.index.index_select(0, tk) : tk;
+    if (plan.transformed[i] >= 0) {  // W_r relu(W_head x) computed once per distinct head row: gather it
+      z.add_(inputs[static_cast<size_t>(plan.transformed[i])].index_select(0, idx));
+    } else {                         // more distinct head rows than targets: gather, then transform
+      agg.push_back({a.relation, relu_dropout(head1_[i](a.rows.index_select(0, idx)), plan.p)});
+    }
+  }
+  return add_relation_terms(2, z, agg);
+}
+
+RgcnOutput RgcnImpl::forward(const GraphModelInputs& in, const torch::Tensor& targets) {
+  const bool all = !targets.defined();
+  const int64_t n = all ? in.videos : targets.size(0);
+  const double p = is_training() ? opt_.dropout : 0.0;
+  // Layer 1 (Eq. 8) over every video node: each relation's mean input, transformed, plus the self-connection. W_r is
+  // linear, so mean(W y) = W mean(y): transform first where there are fewer distinct head rows than video nodes.
   torch::Tensor z1 = self1_(in.video);
-  std::vector<torch::Tensor> head_h1;  // layer-1 outputs of each attribute relation's head rows
+  std::vector<std::pair<Relation, torch::Tensor>> agg1;
   for (size_t i = 0; i < in.attributes.size(); ++i) {
     const RelationInput& a = in.attributes[i];
-    z1 = z1 + relation_term(rel1_[i], in, a, a.rows);
-    head_h1.push_back(drop(torch::relu(head1_[i](a.rows))));
+    if (a.rows.size(0) < in.videos) z1.add_(in.attribute_mean(a, a.rows.matmul(weight(1, w1_[i]).t())));
+    else agg1.push_back({a.relation, in.attribute_mean(a, a.rows)});
   }
-  for (size_t i = 0; i < in.video_relations.size(); ++i)
-    z1 = z1 + vrel1_[i](group_prefix_mean(in.graph.group(in.video_relations[i]), in.video));
-  const torch::Tensor h1 = drop(torch::relu(z1));
-  // Layer 2: the same relations over layer-1 outputs.
-  torch::Tensor z2 = self2_(h1);
-  for (size_t i = 0; i < in.attributes.size(); ++i) z2 = z2 + relation_term(rel2_[i], in, in.attributes[i], head_h1[i]);
-  for (size_t i = 0; i < in.video_relations.size(); ++i)
-    z2 = z2 + vrel2_[i](group_prefix_mean(in.graph.group(in.video_relations[i]), h1));
+  for (Relation r : in.video_relations) agg1.push_back({r, group_prefix_mean(in.graph.group(r), in.video)});
+  z1 = add_relation_terms(1, z1, agg1);
+  agg1.clear();
+  const torch::Tensor h1 = relu_dropout(z1, p);
+  z1 = torch::Tensor();
+
+  // Layer 2 at the targets only. Inputs shared by the chunks: h1 and each video relation's mean at the targets, and
+  // W_r relu(W_head x) of attribute relations with fewer distinct head rows than targets.
+  Layer2Plan plan;
+  plan.videos = in.videos;
+  plan.p = p;
+  plan.attributes = in.attributes;
+  plan.video_relations = in.video_relations;
+  plan.comment_count = in.graph.comment_count;
+  std::vector<torch::Tensor> rows{all ? h1 : h1.index_select(0, targets)};
+  for (Relation r : in.video_relations) {
+    torch::Tensor m = group_prefix_mean(in.graph.group(r), h1);
+    rows.push_back(all ? m : m.index_select(0, targets));
+  }
+  std::vector<torch::Tensor> heads;
+  for (size_t i = 0; i < in.attributes.size(); ++i) {
+    const RelationInput& a = in.attributes[i];
+    const RelationKind kind = relation_info(a.relation).kind;
+    const bool transform_first = kind == RelationKind::kSharedHead || (kind == RelationKind::kOneToOne && a.rows.size(0) < n);
+    plan.transformed.push_back(transform_first ? static_cast<int>(rows.size() + heads.size()) : -1);
+    if (transform_first) heads.push_back(relu_dropout(head1_[i](a.rows), p).matmul(weight(2, w2_[i]).t()));
+  }
+  const torch::Tensor tgt = all ? torch::arange(in.videos, torch::kInt64) : targets;
+  const bool checkpoint = opt_.target_chunk > 0 && torch::GradMode::is_enabled();
+  const int64_t chunk = opt_.target_chunk > 0 ? opt_.target_chunk : std::max<int64_t>(n, 1);
+  std::vector<std::vector<torch::Tensor>> row_chunks;  // per input: its chunks (a split: one backward node)
+  for (const torch::Tensor& r : rows) row_chunks.push_back(r.split(chunk));
+  std::vector<torch::Tensor> z2_chunks;
+  for (int64_t c = 0, lo = 0; lo < n; ++c, lo += chunk) {
+    const torch::Tensor tk = tgt.narrow(0, lo, std::min(chunk, n - lo));
+    std::vector<torch::Tensor> inputs;
+    for (const auto& rc : row_chunks) inputs.push_back(rc[static_cast<size_t>(c)]);
+    inputs.insert(inputs.end(), heads.begin(), heads.end());
+    if (!checkpoint) {
+      z2_chunks.push_back(layer2_chunk(plan, tk, inputs));
+    } else {
+      auto fn = c10::make_intrusive<ChunkFnHolder>(
+          [this, plan, tk](const std::vector<torch::Tensor>& x) { return layer2_chunk(plan, tk, x); });
+      z2_chunks.push_back(Checkpoint::apply(at::TensorList(inputs), fn));
+    }
+  }
+  rows.clear();
+  heads.clear();
+  row_chunks.clear();
+  const torch::Tensor z2 = z2_chunks.size() == 1 ? z2_chunks[0] : torch::cat(z2_chunks);
   // Eq. 9: ŷ = 9·sigmoid(W1 f + b1)
   return {9.0 * torch::sigmoid(predictor_(z2)).squeeze(1), z2};
 }

@@ -61,10 +61,19 @@ torch::Tensor standardise_columns(const torch::Tensor& x, const torch::Tensor& i
   if (x.size(0) < 2) return x;
   const torch::Tensor w = (index.defined() ? torch::bincount(index, {}, x.size(0)) : torch::ones({x.size(0)}))
                               .to(torch::kFloat64).unsqueeze(1);
-  const torch::Tensor xd = x.to(torch::kFloat64);
-  const torch::Tensor mean = (w * xd).sum(0, true) / w.sum();
-  const torch::Tensor sd = ((w * (xd - mean).pow(2)).sum(0, true) / w.sum()).sqrt();
-  return ((xd - mean) / sd.clamp_min(1e-6)).to(torch::kFloat32).contiguous();
+  // In double, a block of rows at a time: the paper-scale comment table alone is 2.3 GB in float32.
+  const int64_t n = x.size(0), block = 1 << 16;
+  torch::Tensor sum = torch::zeros({1, x.size(1)}, torch::kFloat64), sq = torch::zeros_like(sum);
+  for (int64_t b = 0; b < n; b += block)
+    sum += (w.slice(0, b, b + block) * x.slice(0, b, b + block).to(torch::kFloat64)).sum(0, true);
+  const torch::Tensor mean = sum / w.sum();
+  for (int64_t b = 0; b < n; b += block)
+    sq += (w.slice(0, b, b + block) * (x.slice(0, b, b + block).to(torch::kFloat64) - mean).pow(2)).sum(0, true);
+  const torch::Tensor sd = (sq / w.sum()).sqrt().clamp_min(1e-6);
+  torch::Tensor out = torch::empty(x.sizes(), torch::kFloat32);
+  for (int64_t b = 0; b < n; b += block)
+    out.slice(0, b, b + block).copy_((x.slice(0, b, b + block).to(torch::kFloat64) - mean) / sd);
+  return out;
 }
 }  // namespace
 

@@ -127,17 +127,18 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
     if (opt.stop_after > 0 && epochs_this_call == opt.stop_after) break;
     const auto te = std::chrono::steady_clock::now();
     model->train();
-    const torch::Tensor pred = model->forward(in).level;
-    const torch::Tensor loss = torch::nn::functional::smooth_l1_loss(pred.index_select(0, train_idx), y_train);  // Eq. 9
+    // Layer 2 and the loss only at the labelled train rows (Eq. 9).
+    const torch::Tensor pred = model->forward(in, train_idx).level;
+    const torch::Tensor loss = torch::nn::functional::smooth_l1_loss(pred, y_train);
     optim.zero_grad();
     loss.backward();
     optim.step();
-    // Evaluate: validation MAE for early stopping, per-platform train ACC/MSE for the curves.
+    // Evaluate: validation MAE for early stopping (layer 2 at the val rows only); the curves' per-platform train
+    // ACC/MSE come from this epoch's training pass (before its step), not from a second pass over the train split.
     torch::NoGradGuard no_grad;
     model->eval();
-    const torch::Tensor all = model->forward(in).level;
-    const double val_mae = (all.index_select(0, val_idx) - y_val).abs().mean().item<double>();
-    const torch::Tensor train_pred = all.index_select(0, train_idx).to(torch::kFloat64).contiguous();
+    const double val_mae = (model->forward(in, val_idx).level - y_val).abs().mean().item<double>();
+    const torch::Tensor train_pred = pred.detach().to(torch::kFloat64).contiguous();
     for (size_t k = 0; k < curve_rows.size(); ++k) curve_rows[k].prediction = train_pred.data_ptr<double>()[k];
     append_curve_points(curves_path(ds_dir, graph_run_name(opt)), curve_points_at(st.next_epoch + 1, curve_rows));
     if (val_mae < st.best_val_mae - 1e-6) {
@@ -168,14 +169,17 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
   model->load(archive);
   model->eval();
   torch::NoGradGuard no_grad;
-  const torch::Tensor all = model->forward(in).level.to(torch::kFloat64).contiguous();
-  std::vector<Prediction> preds;
+  std::vector<int64_t> labelled;
   for (const Sample& s : d.samples)
-    if (s.level >= 0) preds.push_back({s.id, all.data_ptr<double>()[s.id]});
+    if (s.level >= 0) labelled.push_back(s.id);
+  const torch::Tensor all = model->forward(in, torch::tensor(labelled, torch::kInt64)).level.to(torch::kFloat64).contiguous();
+  std::vector<Prediction> preds;
+  for (size_t k = 0; k < labelled.size(); ++k) preds.push_back({labelled[k], all.data_ptr<double>()[k]});
   save_predictions(result.dir + "/predictions.csv", preds);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   save_model_info(result.dir, {{"model", opt.model}, {"input", "Graph"}, {"ablation", Ablation::parse(opt.ablation).name()},
                                {"order", opt.order}, {"hidden", opt.rgcn.hidden}, {"dropout", opt.rgcn.dropout},
+                               {"bases", opt.rgcn.bases}, {"target_chunk", opt.rgcn.target_chunk},
                                {"lr", opt.lr}, {"epochs_run", result.epochs_run}, {"best_epoch", result.best_epoch + 1},
                                {"best_val_mae", result.best_val_mae}, {"trainable_parameters", result.trainable_parameters},
                                {"frozen_parameters", 0}, {"seed", opt.seed}, {"seconds", result.seconds}});
