@@ -38,6 +38,7 @@ int run_cli(int argc, char** argv) {
   add_train_command(app);
   add_eval_command(app);
   add_run_command(app);
+  add_llm_command(app);
 
   try {
     app.parse(argc, argv);

@@ -14,5 +14,6 @@ void add_features_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_run_command(CLI::App& app);
+void add_llm_command(CLI::App& app);
 
 }  // namespace spir
