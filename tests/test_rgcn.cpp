@@ -12,6 +12,7 @@
 #include "eval/predictions.h"
 #include "features/node_features.h"
 #include "graph/edges.h"
+#include "models/persistence.h"
 #include "models/rgcn.h"
 #include "test_util.h"
 #include "train/graph_trainer.h"
@@ -159,4 +160,49 @@ TEST(Rgcn, ResumeAfterKillEqualsUninterrupted) {
   ASSERT_EQ(straight.size(), resumed.size());
   ASSERT_FALSE(straight.empty());
   for (size_t i = 0; i < straight.size(); ++i) EXPECT_TRUE(torch::equal(straight[i], resumed[i])) << i;
+}
+
+namespace {
+
+// MAE and MSE (Eq. 16-17) of predictions on the test split's labelled samples.
+std::pair<double, double> test_mae_mse(const Dataset& d, const std::vector<Prediction>& preds) {
+  double ae = 0, se = 0, n = 0;
+  for (const Prediction& p : preds) {
+    const Sample& s = d.samples.at(static_cast<size_t>(p.sample_id));
+    if (s.level < 0 || s.split != Split::kTest) continue;
+    const double e = p.value - s.level;
+    ae += std::abs(e), se += e * e, ++n;
+  }
+  return {ae / n, se / n};
+}
+
+}  // namespace
+
+// Training quality on synth tiny (seed 3, hash text features, fixed training seed): the trained RGCN's test MAE is at
+// least 0.5 below the constant (train-mean) predictor's, and its test MSE at least 0.15 below the persistence
+// baseline's. (On MAE persistence is as strong as GBDT at this size: it is exact on every video whose level no
+// longer changes, see the closing notes of the stage-1 issue; MSE is where the learned models are clearly better.)
+TEST(Rgcn, TrainingBeatsConstantAndPersistenceOnTiny) {
+  const std::string ds = tiny_dataset();
+  const Dataset d = load_dataset(ds);
+  train_persistence(ds);
+  const auto [pers_mae, pers_mse] = test_mae_mse(d, load_predictions(model_dir(ds, "persistence") + "/predictions.csv"));
+  GraphTrainOptions opt;
+  opt.rgcn = {32, 0.2};
+  opt.epochs = 150;
+  opt.patience = 40;
+  opt.lr = 3e-3;
+  const GraphTrainResult r = train_graph_model(ds, opt);
+  const auto [mae, mse] = test_mae_mse(d, load_predictions(r.dir + "/predictions.csv"));
+  double sum = 0, n = 0;
+  for (const Sample& s : d.samples)
+    if (s.level >= 0 && s.split == Split::kTrain) sum += s.level, ++n;
+  std::vector<Prediction> constant;
+  for (const Sample& s : d.samples)
+    if (s.level >= 0) constant.push_back({s.id, sum / n});
+  const auto [const_mae, const_mse] = test_mae_mse(d, constant);
+  std::printf("tiny test split: rgcn MAE %.4f MSE %.4f; persistence MAE %.4f MSE %.4f; constant MAE %.4f MSE %.4f\n", mae,
+              mse, pers_mae, pers_mse, const_mae, const_mse);
+  EXPECT_LT(mae, const_mae - 0.5);
+  EXPECT_LT(mse, pers_mse - 0.15);
 }

@@ -17,11 +17,11 @@ void add_train_command(CLI::App& app) {
   auto dir = std::make_shared<std::string>();
   auto gbdt = std::make_shared<GbdtOptions>();
   auto sampled = std::make_shared<SampledTrainOptions>();  // fan-out and batch size of the sampled GNNs
-  auto* cmd = app.add_subcommand("train", "Train a model (rgcn, gbdt, persistence) and write its predictions");
+  auto* cmd = app.add_subcommand("train", "Train a model (stage-1 RGCN, the GNN / tabular / count baselines, NetGPT stages 2-3, the LLM-only baseline) and write its predictions");
   cmd->add_option("dataset", *dir, "dataset folder with features ('spir features')")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--model", opt->model, "rgcn (stage 1, Eq. 8-9), gbdt (xgboost on tabular features), persistence")
+  cmd->add_option("--model", opt->model, "rgcn (stage 1, Eq. 8-9, full graph); gcn, han, hetsann, rgcn-sampled (sampled neighbourhoods, paper 5.1); gbdt (xgboost on tabular features); persistence (current level); netgpt (stages 2-3, needs --llm and a trained rgcn); llm (LLM-only baseline with LoRA, needs --llm)")
       ->check(CLI::IsMember({"rgcn", "gbdt", "persistence", "gcn", "han", "hetsann", "rgcn-sampled", "netgpt", "llm"}))->capture_default_str();
-  cmd->add_option("--ablate", opt->ablation, "Table VI ablation: V, VV, IV or CV")->check(CLI::IsMember({"", "V", "VV", "IV", "CV", "SLF"}));
+  cmd->add_option("--ablate", opt->ablation, "Table VI ablation: V, VV, IV or CV (graph models); SLF (netgpt: skip stage 2)")->check(CLI::IsMember({"", "V", "VV", "IV", "CV", "SLF"}));
   cmd->add_flag("--resume", opt->resume, "continue from the last checkpoint of this run");
   cmd->add_option("--epochs", opt->epochs, "most epochs (full-graph steps)")->capture_default_str();
   cmd->add_option("--hidden", opt->rgcn.hidden, "d_g, hidden and output size (paper: 1024)")->capture_default_str();
