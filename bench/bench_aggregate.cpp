@@ -3,12 +3,12 @@
 // index_add_). Prints wall time and peak RSS; run each mode in its own process (bench/graph.sh does) so the peak
 // memory of one does not hide the other's.
 //   usage: bench_aggregate DS_DIR [implicit|materialised|both] [dim]
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 
+#include "core/process.h"
 #include "data/dataset.h"
 #include "graph/aggregate.h"
 #include "graph/edges.h"
@@ -18,12 +18,6 @@
 using namespace spir;
 
 namespace {
-
-double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -102,7 +96,7 @@ int main(int argc, char** argv) {
     const double prep = seconds_since(t0);
     t0 = std::chrono::steady_clock::now();
     a = implicit_pass(g, t, x);
-    std::printf("implicit:     index build %.2f s, pass %.3f s, peak RSS %.0f MB\n", prep, seconds_since(t0), peak_rss_mb());
+    std::printf("implicit:     index build %.2f s, pass %.3f s, peak RSS %.0f MiB\n", prep, seconds_since(t0), peak_rss_mib());
   }
   if (mode == "materialised" || mode == "both") {
     // the reference also needs x.index_select per edge: E x dim floats on top of the edge lists
@@ -115,7 +109,7 @@ int main(int argc, char** argv) {
       const double prep = seconds_since(t0);
       t0 = std::chrono::steady_clock::now();
       b = materialised_pass(g, e, x);
-      std::printf("materialised: edge lists %.2f s, pass %.3f s, peak RSS %.0f MB\n", prep, seconds_since(t0), peak_rss_mb());
+      std::printf("materialised: edge lists %.2f s, pass %.3f s, peak RSS %.0f MiB\n", prep, seconds_since(t0), peak_rss_mib());
     }
   }
   if (!a.empty() && !b.empty()) {

@@ -5,13 +5,13 @@
 //   gqa        the default model (grouped-query attention, 2 kv heads); also a per-component breakdown
 //   mha        the reference: the same model with 4 kv heads (plain multi-head attention, no grouped-query sharing)
 //   usage: bench_lm [gqa|mha] [batch=16] [seq_len=256] [steps=5] [threads=2]
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "core/process.h"
 #include "llm/lm_pretrain.h"
 #include "llm/qwen2.h"
 #include "tensor/torch_info.h"
@@ -22,12 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0;
-}
 
 // Mean seconds per run of f over reps runs, after one warm-up run.
 template <class F>
@@ -120,6 +114,6 @@ int main(int argc, char** argv) {
               "final norm + LM head + cross-entropy %.3f; rest (embedding, rotary, mask, glue) %.3f\n",
               t_layer, t_attn, t_mlp, (long long)o.num_hidden_layers, t_head,
               fb - t_layer * double(o.num_hidden_layers) - t_head);
-  std::printf("  threads %d, peak RSS %.0f MB\n", threads, peak_rss_mb());
+  std::printf("  threads %d, peak RSS %.0f MiB\n", threads, peak_rss_mib());
   return 0;
 }

@@ -5,7 +5,6 @@
 //                 layer at every video node), the straightforward reference.
 // Run each configuration in its own process (bench/stage1.sh does) so that one peak does not hide another.
 //   usage: bench_rgcn DS_DIR [exact|materialised] [hidden] [bases] [target_chunk] [epochs]
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -15,33 +14,21 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/process.h"
 #include "data/dataset.h"
 #include "features/node_features.h"
 #include "graph/aggregate.h"
 #include "graph/edges.h"
 #include "models/rgcn.h"
 #include "tensor/torch_info.h"
+#include "train/targets.h"
 
 using namespace spir;
 
 namespace {
 
-double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-torch::Tensor edge_index(const PropagationGraph& g, Relation r) {
-  const EdgeList e = materialise_edges(g, r);
-  torch::Tensor t = torch::empty({2, e.size()}, torch::kInt64);
-  std::copy(e.head.begin(), e.head.end(), t[0].data_ptr<int64_t>());
-  std::copy(e.tail.begin(), e.tail.end(), t[1].data_ptr<int64_t>());
-  return t;
 }
 
 // Eq. 8–9 over materialised edges with the model's parameters (full or basis weights), every layer at every video
@@ -103,19 +90,14 @@ int main(int argc, char** argv) {
   const Dataset d = load_dataset(ds);
   const PropagationGraph g = build_graph(d.set, d.samples, {});
   const NodeFeatures f = load_features(ds, g);
-  std::printf("load dataset + graph + features: %.2f s, RSS peak %.0f MB\n", seconds_since(t0), peak_rss_mb());
+  std::printf("load dataset + graph + features: %.2f s, RSS peak %.0f MiB\n", seconds_since(t0), peak_rss_mib());
   t0 = std::chrono::steady_clock::now();
   const GraphModelInputs in = make_graph_model_inputs(g, f, Ablation{});
-  std::printf("model inputs: %.2f s, RSS peak %.0f MB\n", seconds_since(t0), peak_rss_mb());
-  std::vector<int64_t> train_ids, val_ids;
-  std::vector<float> labels(static_cast<size_t>(g.videos), -1.0f);
-  for (const Sample& s : d.samples) {
-    if (s.level < 0) continue;
-    labels[static_cast<size_t>(s.id)] = static_cast<float>(s.level);
-    if (s.split == Split::kTrain) train_ids.push_back(s.id);
-    else if (s.split == Split::kVal) val_ids.push_back(s.id);
-  }
-  const torch::Tensor y = torch::from_blob(labels.data(), {g.videos}, torch::kFloat32).clone();
+  std::printf("model inputs: %.2f s, RSS peak %.0f MiB\n", seconds_since(t0), peak_rss_mib());
+  const TrainTargets targets = train_targets(d, g.videos, ds);
+  const std::vector<int64_t>& train_ids = targets.train_ids;
+  const std::vector<int64_t>& val_ids = targets.val_ids;
+  const torch::Tensor& y = targets.y;
   const torch::Tensor train_idx = torch::tensor(train_ids, torch::kInt64), val_idx = torch::tensor(val_ids, torch::kInt64);
   const torch::Tensor y_train = y.index_select(0, train_idx), y_val = y.index_select(0, val_idx);
   std::printf("%lld video nodes, %zu train, %zu val targets\n", static_cast<long long>(g.videos), train_ids.size(), val_ids.size());
@@ -126,7 +108,7 @@ int main(int argc, char** argv) {
     int64_t e = 0;
     for (int i = 0; i < kNumRelations; ++i) {
       const Relation r = relation_at(i);
-      mat.edges.push_back(edge_index(g, r));
+      mat.edges.push_back(edge_index_tensor(g, r));
       e += mat.edges.back().size(1);
       torch::Tensor x = in.video;
       for (const RelationInput& a : in.attributes)
@@ -134,7 +116,7 @@ int main(int argc, char** argv) {
           x = relation_info(r).kind == RelationKind::kOneToOne && a.index.defined() ? a.rows.index_select(0, a.index) : a.rows;
       mat.heads.push_back(x);
     }
-    std::printf("materialised %lld edges: %.2f s, RSS peak %.0f MB\n", static_cast<long long>(e), seconds_since(t0), peak_rss_mb());
+    std::printf("materialised %lld edges: %.2f s, RSS peak %.0f MiB\n", static_cast<long long>(e), seconds_since(t0), peak_rss_mib());
   }
 
   torch::manual_seed(7);
@@ -166,10 +148,10 @@ int main(int argc, char** argv) {
     }
     const double t_all = seconds_since(te);
     total += t_all;
-    std::printf("epoch %d: %.2f s (train forward %.2f, backward %.2f, Adam %.2f, val forward %.2f); loss %.4f, val MAE %.4f; RSS peak %.0f MB\n",
-                ep + 1, t_all, t_fwd, t_bwd, t_step, t_all - t_fwd - t_bwd - t_step, loss.item<double>(), val_mae, peak_rss_mb());
+    std::printf("epoch %d: %.2f s (train forward %.2f, backward %.2f, Adam %.2f, val forward %.2f); loss %.4f, val MAE %.4f; RSS peak %.0f MiB\n",
+                ep + 1, t_all, t_fwd, t_bwd, t_step, t_all - t_fwd - t_bwd - t_step, loss.item<double>(), val_mae, peak_rss_mib());
     std::fflush(stdout);
   }
-  std::printf("mean epoch %.2f s, peak RSS %.0f MB\n", total / epochs, peak_rss_mb());
+  std::printf("mean epoch %.2f s, peak RSS %.0f MiB\n", total / epochs, peak_rss_mib());
   return 0;
 }

@@ -27,24 +27,7 @@ namespace {
 // A tiny synthetic dataset with hash text features, made once for the whole file.
 const std::string& tiny_dataset() {
   static const spir::testing::ScratchDir scratch("gnn_baselines");
-  static const std::string ds = [] {
-    SynthOptions s;
-    s.scale = "tiny";
-    s.seed = 3;
-    s.out = scratch.path("raw.jsonl");
-    write_synthetic_crawl(s);
-    IngestOptions io;
-    io.raw_path = s.out;
-    io.out_dir = scratch.path("ds");
-    run_ingest(io);
-    const AnnotateOptions ao;
-    run_annotate(io.out_dir, ao);
-    FeatureOptions fo;
-    fo.text.spec = "hash";
-    fo.text.dim = 16;
-    run_features(io.out_dir, fo);
-    return io.out_dir;
-  }();
+  static const std::string ds = spir::testing::make_tiny_dataset(scratch, 3);
   return ds;
 }
 
@@ -110,8 +93,9 @@ TEST(SampledBlock, OnlyTrueEdgesAtMostFanout) {
           ++checked;
         }
         EXPECT_EQ(rowptr[t + 1] - rowptr[t], std::min<int64_t>(fanout, degree[dst[t]])) << relation_info(s.relation).name;
-        if (relation_info(s.relation).kind == RelationKind::kGroupOrdered || relation_info(s.relation).kind == RelationKind::kManyToOne)
+        if (relation_info(s.relation).kind == RelationKind::kGroupOrdered || relation_info(s.relation).kind == RelationKind::kManyToOne) {
           EXPECT_EQ(static_cast<int64_t>(seen.size()), rowptr[t + 1] - rowptr[t]) << "repeated neighbour";
+        }
       }
     };
     for (size_t i = 0; i < layer.attributes.size(); ++i) {

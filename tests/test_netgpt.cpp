@@ -177,28 +177,14 @@ struct TinyLlm {
 const std::string& tiny_dataset() {
   static const spir::testing::ScratchDir scratch("netgpt");
   static const std::string ds = [] {
-    SynthOptions s;
-    s.scale = "tiny";
-    s.seed = 5;
-    s.out = scratch.path("raw.jsonl");
-    write_synthetic_crawl(s);
-    IngestOptions io;
-    io.raw_path = s.out;
-    io.out_dir = scratch.path("ds");
-    run_ingest(io);
-    const AnnotateOptions ao;
-    run_annotate(io.out_dir, ao);
-    FeatureOptions fo;
-    fo.text.spec = "hash";
-    fo.text.dim = 16;
-    run_features(io.out_dir, fo);
+    const std::string dir = spir::testing::make_tiny_dataset(scratch, 5);
     GraphTrainOptions g;
     g.rgcn = {16, 0.0};
     g.epochs = 60;
     g.lr = 0.01;
-    train_graph_model(io.out_dir, g);
+    train_graph_model(dir, g);
     write_tiny_llm(scratch.path("lm"));
-    return io.out_dir;
+    return dir;
   }();
   return ds;
 }

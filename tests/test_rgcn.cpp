@@ -11,6 +11,7 @@
 #include "data/synth.h"
 #include "eval/predictions.h"
 #include "features/node_features.h"
+#include "graph/aggregate.h"
 #include "graph/edges.h"
 #include "models/persistence.h"
 #include "models/rgcn.h"
@@ -24,33 +25,8 @@ namespace {
 // A tiny synthetic dataset with hash text features, made once for the whole file.
 const std::string& tiny_dataset() {
   static const spir::testing::ScratchDir scratch("rgcn");
-  static const std::string ds = [] {
-    SynthOptions s;
-    s.scale = "tiny";
-    s.seed = 3;
-    s.out = scratch.path("raw.jsonl");
-    write_synthetic_crawl(s);
-    IngestOptions io;
-    io.raw_path = s.out;
-    io.out_dir = scratch.path("ds");
-    run_ingest(io);
-    const AnnotateOptions ao;
-    run_annotate(io.out_dir, ao);
-    FeatureOptions fo;
-    fo.text.spec = "hash";
-    fo.text.dim = 16;
-    run_features(io.out_dir, fo);
-    return io.out_dir;
-  }();
+  static const std::string ds = spir::testing::make_tiny_dataset(scratch, 3);
   return ds;
-}
-
-torch::Tensor edge_index(const PropagationGraph& g, Relation r) {
-  const EdgeList e = materialise_edges(g, r);
-  torch::Tensor t = torch::empty({2, e.size()}, torch::kInt64);
-  std::copy(e.head.begin(), e.head.end(), t[0].data_ptr<int64_t>());
-  std::copy(e.tail.begin(), e.tail.end(), t[1].data_ptr<int64_t>());
-  return t;
 }
 
 // Eq. 8–9 written out over explicit edge lists and per-node feature matrices (each head type's rows expanded to one
@@ -75,7 +51,7 @@ torch::Tensor reference_forward(Rgcn& model, const PropagationGraph& g, const Gr
     const Relation r = relation_at(i);
     const RelationInfo& info = relation_info(r);
     const std::string name = info.name;
-    const torch::Tensor e = edge_index(g, r);
+    const torch::Tensor e = edge_index_tensor(g, r);
     const torch::Tensor xh = head_matrix(r);
     z1 = z1 + lin("rel1_" + name, mean_over_edges(e, xh, g.videos));
     if (info.head != NodeType::kVideo) head_h1.push_back({r, torch::relu(lin("head1_" + name, xh))});
@@ -88,7 +64,7 @@ torch::Tensor reference_forward(Rgcn& model, const PropagationGraph& g, const Gr
     torch::Tensor hh = h1;
     for (auto& [rr, t] : head_h1)
       if (rr == r) hh = t;
-    z2 = z2 + lin(std::string("rel2_") + info.name, mean_over_edges(edge_index(g, r), hh, g.videos));
+    z2 = z2 + lin(std::string("rel2_") + info.name, mean_over_edges(edge_index_tensor(g, r), hh, g.videos));
   }
   return 9.0 * torch::sigmoid(lin("predictor", z2)).squeeze(1);
 }

@@ -10,6 +10,7 @@
 #include "data/ingest.h"
 #include "data/synth.h"
 #include "features/node_features.h"
+#include "graph/aggregate.h"
 #include "graph/edges.h"
 #include "models/rgcn.h"
 #include "test_util.h"
@@ -27,34 +28,13 @@ struct TinyGraph {
 const TinyGraph& tiny() {
   static const spir::testing::ScratchDir scratch("rgcn_basis");
   static const TinyGraph t = [] {
-    SynthOptions s;
-    s.scale = "tiny";
-    s.seed = 5;
-    s.out = scratch.path("raw.jsonl");
-    write_synthetic_crawl(s);
-    IngestOptions io;
-    io.raw_path = s.out;
-    io.out_dir = scratch.path("ds");
-    run_ingest(io);
-    run_annotate(io.out_dir, AnnotateOptions{});
-    FeatureOptions fo;
-    fo.text.spec = "hash";
-    fo.text.dim = 16;
-    run_features(io.out_dir, fo);
-    const Dataset d = load_dataset(io.out_dir);
+    const std::string ds = spir::testing::make_tiny_dataset(scratch, 5);
+    const Dataset d = load_dataset(ds);
     TinyGraph r;
     r.g = build_graph(d.set, d.samples, {});
-    r.in = make_graph_model_inputs(r.g, load_features(io.out_dir, r.g), Ablation{});
+    r.in = make_graph_model_inputs(r.g, load_features(ds, r.g), Ablation{});
     return r;
   }();
-  return t;
-}
-
-torch::Tensor edge_index(const PropagationGraph& g, Relation r) {
-  const EdgeList e = materialise_edges(g, r);
-  torch::Tensor t = torch::empty({2, e.size()}, torch::kInt64);
-  std::copy(e.head.begin(), e.head.end(), t[0].data_ptr<int64_t>());
-  std::copy(e.tail.begin(), e.tail.end(), t[1].data_ptr<int64_t>());
   return t;
 }
 
@@ -84,7 +64,7 @@ torch::Tensor reference_forward(Rgcn& model, const PropagationGraph& g, const Gr
     const Relation r = relation_at(i);
     const std::string name = relation_info(r).name;
     const torch::Tensor xh = head_matrix(r);
-    z1 = z1 + mean_over_edges(edge_index(g, r), xh, g.videos).matmul(w_of(1, name, xh.size(1)).t());
+    z1 = z1 + mean_over_edges(edge_index_tensor(g, r), xh, g.videos).matmul(w_of(1, name, xh.size(1)).t());
     if (relation_info(r).head != NodeType::kVideo) head_h1[r] = torch::relu(lin("head1_" + name, xh));
   }
   const torch::Tensor h1 = torch::relu(z1);
@@ -92,7 +72,7 @@ torch::Tensor reference_forward(Rgcn& model, const PropagationGraph& g, const Gr
   for (int i = 0; i < kNumRelations; ++i) {
     const Relation r = relation_at(i);
     const torch::Tensor hh = head_h1.count(r) ? head_h1[r] : h1;
-    z2 = z2 + mean_over_edges(edge_index(g, r), hh, g.videos).matmul(w_of(2, relation_info(r).name, hh.size(1)).t());
+    z2 = z2 + mean_over_edges(edge_index_tensor(g, r), hh, g.videos).matmul(w_of(2, relation_info(r).name, hh.size(1)).t());
   }
   return 9.0 * torch::sigmoid(lin("predictor", z2)).squeeze(1);
 }

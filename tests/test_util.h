@@ -2,6 +2,7 @@
 #pragma once
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -26,5 +27,9 @@ struct ScratchDir {
   // The folder itself, or a file inside it.
   std::string path(const std::string& file = "") const { return file.empty() ? dir.string() : (dir / file).string(); }
 };
+
+// A dataset folder made in scratch from `synth --scale tiny --seed seed`: ingested, annotated with the defaults and,
+// with text_dim > 0, node features with the hash text encoder of that width. Returns scratch.path("ds").
+std::string make_tiny_dataset(const ScratchDir& scratch, uint64_t seed, int64_t text_dim = 16);
 
 }  // namespace spir::testing

@@ -1,5 +1,6 @@
 // spir run: the main job on the embedded default — synthetic crawls → ingest → annotate → stats → graph → features
-// → train (persistence, GBDT, RGCN) → evaluation report.
+// → train (persistence, GBDT, stage-1 RGCN, the sampled GNN baselines; with --llm also the default language model,
+// NetGPT stages 2-3 and the LLM-only baseline) → evaluation report.
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -20,7 +21,10 @@
 #include "graph/propagation_graph.h"
 #include "models/gbdt.h"
 #include "models/persistence.h"
+#include "llm/lm_pretrain.h"
 #include "train/graph_trainer.h"
+#include "train/llm_trainer.h"
+#include "train/sampled_trainer.h"
 
 namespace spir {
 
@@ -32,8 +36,16 @@ struct RunOptions {
   uint64_t seed = 7;
   double video_fraction = 0.05;
   std::string text = "fasttext";
-  int rgcn_epochs = 40;
-  int64_t rgcn_hidden = 64;
+  int64_t hidden = 64;          // d_g of every graph model (the paper's 1024 is slow on 2 cores)
+  int rgcn_epochs = 150;        // full-graph epochs (one Adam step each)
+  double rgcn_lr = 3e-3;
+  int gnn_epochs = 4;           // sampled GNN baselines
+  int fanout = 10;              // sampled GNN baselines (paper: 50)
+  bool llm = false;             // also the language-model stages
+  int64_t lm_steps = 100;       // spir llm pretrain steps
+  int64_t llm_train_samples = 1000;
+  int64_t llm_prompt_tokens = 1024;
+  int llm_comments = 10;
 };
 
 void run_pipeline(const RunOptions& opt) {
@@ -96,11 +108,54 @@ void run_pipeline(const RunOptions& opt) {
     train_gbdt(ds, GbdtOptions{});
     GraphTrainOptions g;
     g.epochs = opt.rgcn_epochs;
-    g.rgcn.hidden = opt.rgcn_hidden;
+    g.lr = opt.rgcn_lr;
+    g.patience = 30;
+    g.rgcn.hidden = opt.hidden;
     g.seed = opt.seed;
     const GraphTrainResult r = train_graph_model(ds, g);
     report["rgcn"] = {{"epochs", r.epochs_run}, {"best_val_mae", r.best_val_mae}, {"seconds", r.seconds}};
+    for (const char* model : {"gcn", "han", "hetsann"}) {
+      SampledTrainOptions s;
+      s.model = model;
+      s.gnn.hidden = opt.hidden;
+      s.epochs = opt.gnn_epochs;
+      s.fanout = opt.fanout;
+      s.lr = 3e-3;
+      s.seed = opt.seed;
+      const SampledTrainResult sr = train_sampled_model(ds, s);
+      report[model] = {{"epochs", sr.epochs_run}, {"best_val_mae", sr.best_val_mae}, {"seconds", sr.seconds}};
+    }
   });
+  if (opt.llm) {
+    const std::string lm = opt.out + "/lm";
+    step("llm pretrain", [&] {
+      LmPretrainOptions p;
+      p.steps = opt.lm_steps;
+      p.seed = opt.seed;
+      p.corpus.seed = opt.seed;
+      const LmPretrainResult r = pretrain_lm(ds, lm, p);
+      report["llm_pretrain"] = {{"parameters", r.parameters}, {"final_heldout_loss", r.final_heldout_loss},
+                                {"tokens_per_second", r.tokens_per_second}, {"seconds", r.seconds}};
+    });
+    step("llm train", [&] {
+      for (const char* model : {"netgpt", "llm"}) {
+        LlmTrainOptions l;
+        l.model = model;
+        l.llm_dir = lm;
+        l.seed = opt.seed;
+        l.max_train_samples = opt.llm_train_samples;
+        l.max_prompt_tokens = opt.llm_prompt_tokens;
+        l.max_comments = opt.llm_comments;
+        l.predict_splits = "test";  // the report reads the test split
+        l.batch_size = 8;
+        l.eval_batch_size = 16;
+        const LlmTrainResult r = train_llm_model(ds, l);
+        report[model] = {{"seconds_stage2", r.stage2_seconds}, {"seconds_stage3", r.stage3_seconds},
+                         {"seconds_lora", r.lora_seconds}, {"seconds_predict", r.predict_seconds},
+                         {"parse_failures", r.parse_failures}};
+      }
+    });
+  }
   step("eval", [&] {
     write_report(ds);
     std::cout << "report: " << ds << "/report.md\n";
@@ -123,8 +178,17 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--video-fraction", opt->video_fraction, "share of synthetic videos with an MP4 file")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->add_option("--text", opt->text, "text encoder for node features (fasttext, hash, bert:DIR)")->capture_default_str();
-  cmd->add_option("--rgcn-epochs", opt->rgcn_epochs, "RGCN training epochs")->capture_default_str();
-  cmd->add_option("--rgcn-hidden", opt->rgcn_hidden, "RGCN d_g (the paper's 1024 is slow on 2 cores)")->capture_default_str();
+  cmd->add_option("--hidden", opt->hidden, "d_g of every graph model (the paper's 1024 is slow on 2 cores)")->capture_default_str();
+  cmd->add_option("--rgcn-epochs", opt->rgcn_epochs, "RGCN full-graph epochs (one Adam step each)")->capture_default_str();
+  cmd->add_option("--rgcn-lr", opt->rgcn_lr, "RGCN Adam learning rate")->capture_default_str();
+  cmd->add_option("--gnn-epochs", opt->gnn_epochs, "epochs of the sampled GNN baselines (gcn, han, hetsann)")->capture_default_str();
+  cmd->add_option("--fanout", opt->fanout, "sampled GNN baselines: in-neighbours per relation per layer (paper: 50)")
+      ->capture_default_str();
+  cmd->add_flag("--llm", opt->llm, "also pretrain the default language model and train NetGPT (stages 2-3) and the LLM-only baseline");
+  cmd->add_option("--lm-steps", opt->lm_steps, "--llm: spir llm pretrain steps")->capture_default_str();
+  cmd->add_option("--llm-train-samples", opt->llm_train_samples, "--llm: train samples for stages 2-3 and LoRA")->capture_default_str();
+  cmd->add_option("--llm-prompt-tokens", opt->llm_prompt_tokens, "--llm: instruction token limit (paper: 4000)")->capture_default_str();
+  cmd->add_option("--llm-comments", opt->llm_comments, "--llm: comments per prompt (paper: 50)")->capture_default_str();
   cmd->callback([opt] { run_pipeline(*opt); });
 }
 

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include "core/error.h"
+#include "graph/edges.h"
 
 namespace spir {
 
@@ -169,6 +170,14 @@ torch::Tensor mean_over_edges(const torch::Tensor& edge_index, const torch::Tens
   torch::Tensor sum = torch::zeros({num_tails, x_head.size(1)}, x_head.options()).index_add(0, tails, x_head.index_select(0, heads));
   torch::Tensor deg = torch::zeros({num_tails}, x_head.options()).index_add(0, tails, torch::ones({heads.size(0)}, x_head.options()));
   return sum / deg.clamp_min(1).unsqueeze(1);
+}
+
+torch::Tensor edge_index_tensor(const PropagationGraph& g, Relation r) {
+  const EdgeList e = materialise_edges(g, r);
+  torch::Tensor t = torch::empty({2, e.size()}, torch::kInt64);
+  std::copy(e.head.begin(), e.head.end(), t[0].data_ptr<int64_t>());
+  std::copy(e.tail.begin(), e.tail.end(), t[1].data_ptr<int64_t>());
+  return t;
 }
 
 }  // namespace spir

@@ -38,4 +38,8 @@ GraphTensors to_tensors(const PropagationGraph& g);
 // into the tails divided by in-degree. Used by tests and benchmarks to check the implicit path.
 torch::Tensor mean_over_edges(const torch::Tensor& edge_index, const torch::Tensor& x_head, int64_t num_tails);
 
+// Every edge of relation r as an int64 edge_index [2, E] (row 0 heads, row 1 tails), the layout PyG reads; for the
+// implicit relations the full quadratic list (graph/edges.h).
+torch::Tensor edge_index_tensor(const PropagationGraph& g, Relation r);
+
 }  // namespace spir

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/line_io.h"
+#include "graph/aggregate.h"
 #include "graph/edges.h"
 
 namespace spir {
@@ -58,14 +59,11 @@ int64_t export_pyg(const PropagationGraph& g, const std::string& path, const Exp
   }
   c10::Dict<std::string, at::Tensor> edge_index;
   for (Relation r : relations) {
-    EdgeList e = materialise_edges(g, r);
     const RelationInfo& info = relation_info(r);
     const std::string key = std::string(node_type_name(info.head)) + "|" + info.name + "|" + node_type_name(info.tail);
-    torch::Tensor t = torch::empty({2, e.size()}, torch::kInt64);
-    std::copy(e.head.begin(), e.head.end(), t[0].data_ptr<int64_t>());
-    std::copy(e.tail.begin(), e.tail.end(), t[1].data_ptr<int64_t>());
+    const torch::Tensor t = edge_index_tensor(g, r);
     edge_index.insert(key, t);
-    spdlog::info("export: {} {} edges", info.name, e.size());
+    spdlog::info("export: {} {} edges", info.name, t.size(1));
   }
   c10::Dict<std::string, int64_t> num_nodes;
   const auto nodes = g.node_counts();

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/json_file.h"
+#include "core/process.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "llm/bpe_tokenizer.h"
@@ -150,14 +151,6 @@ void check_options(const LmPretrainOptions& o) {
 }
 
 }  // namespace
-
-double lm_peak_rss_mib() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  return 0;
-}
 
 Qwen2Options lm_model_options(const LmPretrainOptions& opt, int64_t vocab) {
   Qwen2Options o;
@@ -319,7 +312,7 @@ LmPretrainResult pretrain_lm_on_documents(const std::vector<std::string>& train_
   gen["max_new_tokens"] = 32;
   write_ordered(out_dir + "/generation_config.json", gen);
   r.seconds = seconds_since(t0);
-  r.peak_rss_mib = lm_peak_rss_mib();
+  r.peak_rss_mib = peak_rss_mib();
 
   nlohmann::ordered_json j;
   j["options"] = {{"vocab_size", opt.vocab_size},   {"min_frequency", opt.min_frequency},

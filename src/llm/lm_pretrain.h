@@ -75,7 +75,4 @@ LmPretrainResult pretrain_lm_on_documents(const std::vector<std::string>& train_
 // is empty, the last 5% of the train documents are held out instead); the test split is never read.
 LmPretrainResult pretrain_lm(const std::string& dataset_dir, const std::string& out_dir, const LmPretrainOptions& opt);
 
-// Peak resident set size of this process so far (VmHWM), MiB; 0 where /proc is unavailable.
-double lm_peak_rss_mib();
-
 }  // namespace spir

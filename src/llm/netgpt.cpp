@@ -50,12 +50,6 @@ torch::Tensor response_lm_loss(const torch::Tensor& hidden, const torch::Tensor&
   return torch::nn::functional::cross_entropy(logits, next.index({sel}));
 }
 
-ParameterCounts count_parameters(torch::nn::Module& m) {
-  ParameterCounts c;
-  for (const auto& p : m.parameters()) (p.requires_grad() ? c.trainable : c.frozen) += p.numel();
-  return c;
-}
-
 NetGptImpl::NetGptImpl(Qwen2ForCausalLM model, int64_t d_graph, const PromptTokens& t) : tokens(t) {
   llm = register_module("llm", model);
   const int64_t h = llm->options().hidden_size;

@@ -13,6 +13,7 @@
 
 #include "llm/prompt.h"
 #include "llm/qwen2.h"
+#include "tensor/torch_info.h"
 
 namespace spir {
 
@@ -37,11 +38,6 @@ torch::Tensor response_lm_loss(const torch::Tensor& hidden, const torch::Tensor&
 
 // Which parameters train (DESIGN decision 8).
 enum class NetGptStage { kLanguage = 2, kPredictor = 3 };
-
-struct ParameterCounts {
-  int64_t trainable = 0, frozen = 0;
-};
-ParameterCounts count_parameters(torch::nn::Module& m);
 
 class NetGptImpl : public torch::nn::Module {
  public:

@@ -23,4 +23,10 @@ int configure_torch_threads(int requested) {
   return torch::get_num_threads();
 }
 
+ParameterCounts count_parameters(const torch::nn::Module& model) {
+  ParameterCounts c;
+  for (const auto& p : model.parameters()) (p.requires_grad() ? c.trainable : c.frozen) += p.numel();
+  return c;
+}
+
 }  // namespace spir

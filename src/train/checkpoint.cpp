@@ -1,8 +1,6 @@
 #include "train/checkpoint.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/error.h"
 
@@ -58,25 +56,6 @@ void load_parameters(const std::string& path, torch::nn::Module& model) {
   torch::serialize::InputArchive archive;
   archive.load_from(path);
   model.load(archive);
-}
-
-ParameterCounts count_parameters(const torch::nn::Module& model) {
-  ParameterCounts c;
-  for (const auto& p : model.parameters()) (p.requires_grad() ? c.trainable : c.frozen) += p.numel();
-  return c;
-}
-
-double peak_rss_mib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0) {
-      std::istringstream ss(line.substr(6));
-      double kb = 0;
-      ss >> kb;
-      return kb / 1024.0;
-    }
-  return 0;
 }
 
 }  // namespace spir

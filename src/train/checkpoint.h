@@ -23,13 +23,4 @@ void load_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
 void save_parameters(const std::string& path, torch::nn::Module& model);
 void load_parameters(const std::string& path, torch::nn::Module& model);
 
-// Trainable and frozen parameter counts (DESIGN.md decision 8).
-struct ParameterCounts {
-  int64_t trainable = 0, frozen = 0;
-};
-ParameterCounts count_parameters(const torch::nn::Module& model);
-
-// Peak resident set size of this process so far (VmHWM), in MiB; 0 where /proc is unavailable.
-double peak_rss_mib();
-
 }  // namespace spir

@@ -10,6 +10,8 @@
 #include "eval/metrics.h"
 #include "eval/predictions.h"
 #include "features/node_features.h"
+#include "train/checkpoint.h"
+#include "train/targets.h"
 
 namespace spir {
 
@@ -21,59 +23,6 @@ std::string graph_run_name(const GraphTrainOptions& opt) {
     if (c == ',') c = '-';
   return ablation.empty() ? opt.model : opt.model + "-" + ablation;
 }
-
-namespace {
-
-// Everything that must survive a kill to continue exactly: parameters, optimizer state, RNG, early-stopping state.
-struct TrainState {
-  int64_t next_epoch = 0, best_epoch = -1, bad_epochs = 0;
-  double best_val_mae = 1e30;
-};
-
-void save_checkpoint(const std::string& path, Rgcn& model, torch::optim::Adam& optim, const TrainState& st) {
-  torch::serialize::OutputArchive archive;
-  model->save(archive);
-  torch::serialize::OutputArchive optim_archive;
-  optim.save(optim_archive);
-  archive.write("optimizer", optim_archive);
-  archive.write("next_epoch", torch::tensor(st.next_epoch));
-  archive.write("best_epoch", torch::tensor(st.best_epoch));
-  archive.write("bad_epochs", torch::tensor(st.bad_epochs));
-  archive.write("best_val_mae", torch::tensor(st.best_val_mae, torch::kFloat64));
-  archive.write("rng_state", at::detail::getDefaultCPUGenerator().get_state());
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  fs::rename(tmp, path);  // atomic: a kill leaves the previous checkpoint or the new one, never half of one
-}
-
-void load_checkpoint(const std::string& path, Rgcn& model, torch::optim::Adam& optim, TrainState& st) {
-  torch::serialize::InputArchive archive;
-  archive.load_from(path);
-  model->load(archive);
-  torch::serialize::InputArchive optim_archive;
-  archive.read("optimizer", optim_archive);
-  optim.load(optim_archive);
-  auto read = [&](const char* key) {  // a fresh tensor per key: read() into a defined tensor would resize it
-    torch::Tensor t;
-    archive.read(key, t);
-    return t;
-  };
-  st.next_epoch = read("next_epoch").item<int64_t>();
-  st.best_epoch = read("best_epoch").item<int64_t>();
-  st.bad_epochs = read("bad_epochs").item<int64_t>();
-  st.best_val_mae = read("best_val_mae").item<double>();
-  at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the global generator
-  generator.set_state(read("rng_state"));
-}
-
-void save_parameters(const std::string& path, Rgcn& model) {
-  torch::serialize::OutputArchive archive;
-  model->save(archive);
-  archive.save_to(path + ".tmp");
-  fs::rename(path + ".tmp", path);
-}
-
-}  // namespace
 
 GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOptions& opt) {
   if (opt.model != "rgcn") throw Error("graph model '" + opt.model + "' is not available yet (rgcn)");
@@ -88,16 +37,10 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
   const NodeFeatures f = load_features(ds_dir, g);
   const GraphModelInputs in = make_graph_model_inputs(g, f, Ablation::parse(opt.ablation));
 
-  std::vector<int64_t> train_ids, val_ids;
-  std::vector<float> labels(static_cast<size_t>(g.videos), -1.0f);
-  for (const Sample& s : d.samples) {
-    if (s.level < 0) continue;
-    labels[static_cast<size_t>(s.id)] = static_cast<float>(s.level);
-    if (s.split == Split::kTrain) train_ids.push_back(s.id);
-    else if (s.split == Split::kVal) val_ids.push_back(s.id);
-  }
-  if (train_ids.empty() || val_ids.empty()) throw Error(ds_dir + ": training needs labelled train and val samples (see annotate --val-days)");
-  const torch::Tensor y = torch::from_blob(labels.data(), {g.videos}, torch::kFloat32).clone();
+  const TrainTargets targets = train_targets(d, g.videos, ds_dir);
+  const std::vector<int64_t>& train_ids = targets.train_ids;
+  const std::vector<int64_t>& val_ids = targets.val_ids;
+  const torch::Tensor& y = targets.y;
   const torch::Tensor train_idx = torch::tensor(train_ids, torch::kInt64), val_idx = torch::tensor(val_ids, torch::kInt64);
   const torch::Tensor y_train = y.index_select(0, train_idx), y_val = y.index_select(0, val_idx);
 
@@ -108,9 +51,9 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
   spdlog::info("train {}: {} trainable parameters, 0 frozen; {} train / {} val samples; {} video nodes",
                graph_run_name(opt), result.trainable_parameters, train_ids.size(), val_ids.size(), g.videos);
 
-  TrainState st;
+  CheckpointState st;
   if (opt.resume && fs::exists(checkpoint)) {
-    load_checkpoint(checkpoint, model, optim, st);
+    load_checkpoint(checkpoint, *model, optim, st);
     spdlog::info("train: resumed from {} at epoch {}", checkpoint, st.next_epoch);
   } else if (fs::exists(curves_path(ds_dir, graph_run_name(opt)))) {
     fs::remove(curves_path(ds_dir, graph_run_name(opt)));
@@ -145,16 +88,16 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
       st.best_val_mae = val_mae;
       st.best_epoch = st.next_epoch;
       st.bad_epochs = 0;
-      save_parameters(best, model);
+      save_parameters(best, *model);
     } else {
       ++st.bad_epochs;
     }
     spdlog::info("train {} epoch {}: loss {:.4f}, val MAE {:.4f} (best {:.4f} at {}), {:.1f} s", graph_run_name(opt),
                  st.next_epoch + 1, loss.item<double>(), val_mae, st.best_val_mae, st.best_epoch + 1,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count());
-    TrainState next = st;
+    CheckpointState next = st;
     ++next.next_epoch;
-    save_checkpoint(checkpoint, model, optim, next);
+    save_checkpoint(checkpoint, *model, optim, next);
     ++epochs_this_call;
   }
   result.epochs_run = static_cast<int>(st.next_epoch);
@@ -164,9 +107,7 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
     return result;  // interrupted on purpose: no predictions yet
 
   // Predictions of the best epoch for every labelled sample.
-  torch::serialize::InputArchive archive;
-  archive.load_from(best);
-  model->load(archive);
+  load_parameters(best, *model);
   model->eval();
   torch::NoGradGuard no_grad;
   std::vector<int64_t> labelled;

@@ -8,11 +8,14 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/process.h"
 #include "data/dataset.h"
 #include "eval/metrics.h"
 #include "eval/predictions.h"
 #include "features/node_features.h"
+#include "tensor/torch_info.h"
 #include "train/checkpoint.h"
+#include "train/targets.h"
 
 namespace spir {
 
@@ -74,16 +77,10 @@ SampledTrainResult train_sampled_model(const std::string& ds_dir, const SampledT
   const NodeFeatures f = load_features(ds_dir, g);
   const GraphModelInputs in = make_graph_model_inputs(g, f, Ablation::parse(opt.ablation));
 
-  std::vector<int64_t> train_ids, val_ids;
-  std::vector<float> labels(static_cast<size_t>(g.videos), -1.0f);
-  for (const Sample& s : d.samples) {
-    if (s.level < 0) continue;
-    labels[static_cast<size_t>(s.id)] = static_cast<float>(s.level);
-    if (s.split == Split::kTrain) train_ids.push_back(s.id);
-    else if (s.split == Split::kVal) val_ids.push_back(s.id);
-  }
-  if (train_ids.empty() || val_ids.empty()) throw Error(ds_dir + ": training needs labelled train and val samples (see annotate --val-days)");
-  const torch::Tensor y = torch::from_blob(labels.data(), {g.videos}, torch::kFloat32).clone();
+  const TrainTargets targets = train_targets(d, g.videos, ds_dir);
+  const std::vector<int64_t>& train_ids = targets.train_ids;
+  const std::vector<int64_t>& val_ids = targets.val_ids;
+  const torch::Tensor& y = targets.y;
 
   torch::manual_seed(static_cast<int64_t>(opt.seed));
   const std::shared_ptr<SampledGnn> model = make_sampled_gnn(opt.model, in, opt.gnn);
@@ -105,7 +102,7 @@ SampledTrainResult train_sampled_model(const std::string& ds_dir, const SampledT
     fs::remove(curves_path(ds_dir, name));
   }
   std::vector<double> val_labels;
-  for (int64_t v : val_ids) val_labels.push_back(labels[static_cast<size_t>(v)]);
+  for (int64_t v : val_ids) val_labels.push_back(y[v].item<double>());
 
   int epochs_this_call = 0;
   double epoch_seconds = 0;
