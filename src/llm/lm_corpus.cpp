@@ -8,38 +8,22 @@
 
 #include "core/civil_time.h"
 #include "core/rng.h"
+#include "llm/prompt.h"
 
 namespace spir {
-
-namespace {
-
-// "<|" → "< |": text from the data never forms a special token.
-std::string defused(const std::string& s) {
-  std::string o;
-  o.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    o += s[i];
-    if (s[i] == '<' && i + 1 < s.size() && s[i + 1] == '|') o += ' ';
-  }
-  return o;
-}
-
-nlohmann::ordered_json count_json(int64_t v) { return v == kMissing ? nlohmann::ordered_json() : nlohmann::ordered_json(v); }
-
-}  // namespace
 
 std::string lm_document(const Dataset& d, const Sample& s, const LmCorpusOptions& opt) {
   const Video& v = d.set.videos.at(size_t(s.video));
   nlohmann::ordered_json j;
-  j["platform"] = defused(v.platform);
-  j["topic"] = defused(v.topic);
-  j["title"] = defused(v.title);
-  j["description"] = defused(v.desc);
-  j["author"] = defused(v.nickname);
+  j["platform"] = defuse(v.platform);
+  j["topic"] = defuse(v.topic);
+  j["title"] = defuse(v.title);
+  j["description"] = defuse(v.desc);
+  j["author"] = defuse(v.nickname);
   j["post_time"] = format_datetime(v.post_time);
   j["crawl_date"] = format_date(s.ctime_day);
   j["duration"] = std::isfinite(v.duration) ? nlohmann::ordered_json(v.duration) : nlohmann::ordered_json();
-  for (int i = 0; i < kNumIndicators; ++i) j[indicator_name(i)] = count_json(s.counts[size_t(i)]);
+  for (int i = 0; i < kNumIndicators; ++i) j[indicator_name(i)] = count_or_null(s.counts[size_t(i)]);
   const size_t visible = size_t(std::clamp<int64_t>(s.comments_visible, 0, int64_t(v.comments.size())));
   std::vector<size_t> idx(visible);
   std::iota(idx.begin(), idx.end(), size_t{0});
@@ -52,7 +36,7 @@ std::string lm_document(const Dataset& d, const Sample& s, const LmCorpusOptions
   }
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (size_t c : idx)
-    list.push_back({{"time", format_datetime(v.comments[c].time)}, {"content", defused(v.comments[c].text)}});
+    list.push_back({{"time", format_datetime(v.comments[c].time)}, {"content", defuse(v.comments[c].text)}});
   j["comment_list"] = std::move(list);
   const std::string x = j.dump(-1, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
   if (!opt.chat_frame) return x;

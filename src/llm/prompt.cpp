@@ -22,11 +22,8 @@ PromptTokens add_prompt_tokens(BpeTokenizer& tok) {
   return t;
 }
 
-namespace {
-
 nlohmann::ordered_json count_or_null(int64_t v) { return v == kMissing ? nlohmann::ordered_json() : nlohmann::ordered_json(v); }
 
-// Text from the data never forms a special token: "<|" becomes "< |".
 std::string defuse(const std::string& s) {
   std::string o;
   o.reserve(s.size());
@@ -36,6 +33,8 @@ std::string defuse(const std::string& s) {
   }
   return o;
 }
+
+namespace {
 
 std::string cut_chars(const std::string& text, int64_t n) {
   const std::string s = defuse(text);

@@ -22,6 +22,11 @@ struct PromptTokens {
 // <|graph_end|> as special tokens; the model's embeddings must then be resized to tok.vocab_size().
 PromptTokens add_prompt_tokens(BpeTokenizer& tok);
 
+// Text from the data never forms a special token: "<|" becomes "< |".
+std::string defuse(const std::string& s);
+// A count for x_v: the number, or null where the platform does not report it (kMissing).
+nlohmann::ordered_json count_or_null(int64_t v);
+
 struct PromptOptions {
   bool graph = true;         // include "Graph 1: <|graph_start|><|graph_pad|><|graph_end|>" (false: LLM-only baseline)
   int max_comments = 50;     // paper 5.1: 50 comments chosen at random when a sample has more
