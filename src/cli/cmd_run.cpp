@@ -43,9 +43,9 @@ struct RunOptions {
   int fanout = 10;              // sampled GNN baselines (paper: 50)
   bool llm = false;             // also the language-model stages
   int64_t lm_steps = 100;       // spir llm pretrain steps
-  int64_t llm_train_samples = 1000;
-  int64_t llm_prompt_tokens = 1024;
-  int llm_comments = 10;
+  int64_t llm_train_samples = 500;  // smaller than spir train's defaults: every stage runs on 2 CPU cores
+  int64_t llm_prompt_tokens = 512;
+  int llm_comments = 5;
 };
 
 void run_pipeline(const RunOptions& opt) {

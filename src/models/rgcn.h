@@ -2,8 +2,8 @@
 // 9·sigmoid(W1 f + b1). Messages are aggregated before they are transformed where that is cheaper (DESIGN.md
 // decision 7): per relation the mean of the in-neighbours' features (1/|N_r(i)| Σ), then W_r, summed over relations,
 // plus a self-connection. Layer 1 runs over the whole graph; layer 2 only at the target rows asked for (the loss
-// needs the labelled train rows only), optionally in chunks recomputed in the backward pass. docs/GRAPH.md
-// ("Stage 1 at the paper's scale") gives the FLOP and memory budget.
+// needs the labelled train rows only), optionally in chunks recomputed in the backward pass. docs/MODELS.md
+// ("Stage 1 at the paper's scale") gives the cost and memory measured.
 #pragma once
 #include <torch/torch.h>
 
