@@ -34,7 +34,7 @@ prepare() {  # scale, dir: synth → ingest → annotate → features (default e
 run_bench() {  # label, bench arguments...: prints the per-epoch lines and the summary
   local label=$1; shift
   echo "-- $label: bench_rgcn $*"
-  if ! /usr/bin/time -f "process: %e s wall, %M KB peak RSS" "$bench" "$@" 2>&1 | grep -E "epoch|parameters|inputs|load|process|materialised|mode"; then
+  if ! /usr/bin/time -f "process: %e s wall, %M KB peak RSS" stdbuf -oL "$bench" "$@" 2>&1 | grep -E "epoch|parameters|inputs|load|process|materialised|mode"; then
     echo "($label failed or ran out of memory)"
   fi
 }
