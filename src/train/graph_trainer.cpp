@@ -10,6 +10,7 @@
 #include "eval/metrics.h"
 #include "eval/predictions.h"
 #include "features/node_features.h"
+#include "tensor/torch_info.h"
 #include "train/checkpoint.h"
 #include "train/targets.h"
 
@@ -47,7 +48,7 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
   torch::manual_seed(static_cast<int64_t>(opt.seed));
   Rgcn model(in, opt.rgcn);
   torch::optim::Adam optim(model->parameters(), torch::optim::AdamOptions(opt.lr).weight_decay(opt.weight_decay));
-  for (const auto& p : model->parameters()) result.trainable_parameters += p.requires_grad() ? p.numel() : 0;
+  result.trainable_parameters = count_parameters(*model).trainable;
   spdlog::info("train {}: {} trainable parameters, 0 frozen; {} train / {} val samples; {} video nodes",
                graph_run_name(opt), result.trainable_parameters, train_ids.size(), val_ids.size(), g.videos);
 

@@ -101,8 +101,8 @@ SampledTrainResult train_sampled_model(const std::string& ds_dir, const SampledT
   } else if (fs::exists(curves_path(ds_dir, name))) {
     fs::remove(curves_path(ds_dir, name));
   }
-  std::vector<double> val_labels;
-  for (int64_t v : val_ids) val_labels.push_back(y[v].item<double>());
+  const torch::Tensor y_val = y.index_select(0, torch::tensor(val_ids, torch::kInt64)).to(torch::kFloat64).contiguous();
+  const std::vector<double> val_labels(y_val.data_ptr<double>(), y_val.data_ptr<double>() + y_val.numel());
 
   int epochs_this_call = 0;
   double epoch_seconds = 0;
