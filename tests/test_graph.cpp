@@ -15,6 +15,7 @@
 #include "graph/edges.h"
 #include "graph/export_pyg.h"
 #include "graph/propagation_graph.h"
+#include "models/rgcn_video_layer.h"
 
 using namespace spir;
 
@@ -151,6 +152,69 @@ TEST(Graph, PrefixMeanEqualsMaterialisedMeanValuesAndGradients) {
         EXPECT_TRUE(torch::equal(gt.group(r).in_degree, deg));
       }
     }
+}
+
+// The prefix mean at chosen rows equals the full prefix mean's rows, and the adjoint added into a tensor equals
+// the full op's backward of a gradient that is zero off the chosen rows.
+TEST(Graph, PrefixMeanRowsAndAdjointEqualTheFullOp) {
+  const Toy t = make_toy(6, 60);
+  const PropagationGraph g = build_graph(t.set, t.samples, {});
+  const GraphTensors gt = to_tensors(g);
+  torch::manual_seed(6);
+  const torch::Tensor pick = torch::randperm(g.videos, torch::kInt64).slice(0, 0, g.videos / 2);
+  torch::Tensor row_of = torch::full({g.videos}, -1, torch::kInt64);
+  row_of.index_put_({pick}, torch::arange(pick.size(0), torch::kInt64));
+  for (Relation r : kImplicit) {
+    const torch::Tensor x = torch::randn({g.videos, 4}, torch::kFloat64).requires_grad_(true);
+    const torch::Tensor full = group_prefix_mean(gt.group(r), x);
+    EXPECT_TRUE(torch::allclose(group_prefix_mean_rows(gt.group(r), x.detach(), row_of, pick.size(0)),
+                                full.detach().index_select(0, pick), 1e-12, 1e-14)) << relation_info(r).name;
+    const torch::Tensor y = torch::randn({pick.size(0), 4}, torch::kFloat64);
+    full.index_select(0, pick).mul(y).sum().backward();
+    const torch::Tensor base = torch::randn({g.videos, 4}, torch::kFloat64);
+    torch::Tensor out = base.clone();
+    group_prefix_mean_adjoint_add(gt.group(r), y, row_of, out);
+    EXPECT_TRUE(torch::allclose(out - base, x.grad(), 1e-10, 1e-12)) << relation_info(r).name;
+  }
+}
+
+// Layer 2's video op (self-connection + video→video means at the targets, means recomputed in backward) equals
+// the same terms written with autograd over full prefix means: values and gradients of h1 and every weight.
+TEST(Graph, VideoRelationTermsEqualAutogradReference) {
+  const Toy t = make_toy(7, 60);
+  const PropagationGraph g = build_graph(t.set, t.samples, {});
+  const GraphTensors gt = to_tensors(g);
+  torch::manual_seed(7);
+  const int64_t d = 6, dout = 5;
+  const torch::Tensor targets = torch::randperm(g.videos, torch::kInt64).slice(0, 0, g.videos * 2 / 3);
+  auto leaf = [](const torch::Tensor& x) { return x.clone().requires_grad_(true); };
+  const torch::Tensor h1_0 = torch::randn({g.videos, d}), ws_0 = torch::randn({dout, d}), bs_0 = torch::randn({dout});
+  std::vector<torch::Tensor> w_0;
+  for (size_t i = 0; i < std::size(kImplicit); ++i) w_0.push_back(torch::randn({dout, d}));
+  const torch::Tensor loss_w = torch::randn({targets.size(0), dout});
+  std::vector<const GroupOrderTensors*> groups;
+  for (Relation r : kImplicit) groups.push_back(&gt.group(r));
+
+  torch::Tensor h1a = leaf(h1_0), wsa = leaf(ws_0), bsa = leaf(bs_0);
+  std::vector<torch::Tensor> wa;
+  for (const auto& w : w_0) wa.push_back(leaf(w));
+  const torch::Tensor ours = video_relation_terms(h1a, targets, groups, wsa, bsa, wa, /*chunk=*/7);
+  (ours * loss_w).sum().backward();
+
+  torch::Tensor h1b = leaf(h1_0), wsb = leaf(ws_0), bsb = leaf(bs_0);
+  std::vector<torch::Tensor> wb;
+  for (const auto& w : w_0) wb.push_back(leaf(w));
+  torch::Tensor ref = torch::addmm(bsb, h1b.index_select(0, targets), wsb.t());
+  for (size_t i = 0; i < groups.size(); ++i)
+    ref = ref + group_prefix_mean(*groups[i], h1b).index_select(0, targets).matmul(wb[i].t());
+  (ref * loss_w).sum().backward();
+
+  EXPECT_TRUE(torch::allclose(ours, ref, 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(h1a.grad(), h1b.grad(), 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(wsa.grad(), wsb.grad(), 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(bsa.grad(), bsb.grad(), 1e-4, 1e-5));
+  for (size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(torch::allclose(wa[i].grad(), wb[i].grad(), 1e-4, 1e-5)) << i;
+  EXPECT_GT(h1a.grad().abs().sum().item<double>(), 0);
 }
 
 // float32 input is summed in double: one group of 100,000 large-offset rows keeps the mean of the last row exact

@@ -1,5 +1,5 @@
 // The Qwen2 decoder against the reference fixtures in ../shared/fixtures/qwen2, plus checkpoint round trips (sharded,
-// untied, bf16), causal masking, vocabulary resizing and a naive single-layer reference.
+// untied, bf16), causal masking, vocabulary resizing, a naive single-layer reference and the key/value cache.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/json_file.h"
+#include "llm/generate.h"
 #include "llm/qwen2.h"
 #include "tensor/safetensors_torch.h"
 #include "test_util.h"
@@ -385,4 +386,89 @@ TEST(Qwen2Checkpoint, BadConfigNamesField) {
   j["num_key_value_heads"] = 3;
   spir::write_json(tmp.path("config.json"), j);
   EXPECT_THROW(Qwen2Options::from_config_json(tmp.path("config.json")), spir::Error);
+}
+
+namespace {
+
+// Plain greedy decoding of one prompt without a cache: the whole sequence is read again for every new token.
+std::vector<int32_t> uncached_greedy(Qwen2ForCausalLM& m, const std::vector<int32_t>& prompt, int32_t eos, int64_t max_new) {
+  torch::NoGradGuard no_grad;
+  std::vector<int64_t> seq(prompt.begin(), prompt.end());
+  std::vector<int32_t> out;
+  while (static_cast<int64_t>(out.size()) < max_new) {
+    const torch::Tensor ids = torch::tensor(seq, torch::kLong).view({1, -1});
+    const int32_t next = static_cast<int32_t>(m->forward(ids).logits[0][-1].argmax().item<int64_t>());
+    out.push_back(next);
+    seq.push_back(next);
+    if (next == eos) break;
+  }
+  return out;
+}
+
+}  // namespace
+
+// A left-padded batch read in three pieces through the cache (mask covering cached + new tokens, explicit
+// positions) gives the one-shot logits at every real token.
+TEST(Qwen2Cache, PiecewiseForwardEqualsOneShot) {
+  auto m = random_model(tiny_options(false), 21);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor ids = random_ids(2, 9, 40, 22);
+  torch::Tensor mask = torch::ones({2, 9}, torch::kLong);
+  mask[1].slice(0, 0, 3).fill_(0);  // row 1: three padding tokens on the left
+  const torch::Tensor pos = (mask.cumsum(1) - 1).clamp_min(0);
+  const torch::Tensor whole = m->forward(ids, mask, pos).logits;
+  spir::Qwen2KVCache cache;
+  std::vector<torch::Tensor> pieces;
+  for (auto [lo, hi] : {std::pair<int64_t, int64_t>{0, 5}, {5, 6}, {6, 9}}) {
+    pieces.push_back(m->forward(ids.slice(1, lo, hi), mask.slice(1, 0, hi), pos.slice(1, lo, hi), {}, false, &cache).logits);
+    EXPECT_EQ(cache.length(), hi);
+  }
+  const torch::Tensor joined = torch::cat(pieces, 1);
+  const torch::Tensor real = mask.ne(0);
+  EXPECT_LT(max_abs_diff(joined.index({real}), whole.index({real})), 1e-5);
+}
+
+// Without padding, default positions continue after the cached tokens: two pieces equal one pass.
+TEST(Qwen2Cache, DefaultPositionsContinueTheCache) {
+  auto m = random_model(tiny_options(true), 23);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor ids = random_ids(1, 8, 40, 24);
+  const torch::Tensor whole = m->forward(ids).logits;
+  spir::Qwen2KVCache cache;
+  const torch::Tensor a = m->forward(ids.slice(1, 0, 6), {}, {}, {}, false, &cache).logits;
+  const torch::Tensor b = m->forward(ids.slice(1, 6), {}, {}, {}, false, &cache).logits;
+  EXPECT_LT(max_abs_diff(torch::cat({a, b}, 1), whole), 1e-5);
+}
+
+// generate() (cached) produces exactly the ids of plain uncached greedy decoding.
+TEST(Qwen2Cache, CachedGenerateEqualsUncachedGreedy) {
+  auto m = random_model(tiny_options(true), 25);
+  const std::vector<int32_t> prompt = {3, 17, 5, 29, 11};
+  const std::vector<int32_t> want = uncached_greedy(m, prompt, -1, 12);
+  const torch::Tensor got = m->generate(torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end())).view({1, -1}), 12);
+  ASSERT_EQ(got.size(1), 12);
+  for (int64_t j = 0; j < 12; ++j) EXPECT_EQ(got[0][j].item<int64_t>(), want[static_cast<size_t>(j)]) << "token " << j;
+}
+
+// Batched greedy_generate of prompts of different lengths, with a draft that one row follows fully, one row
+// leaves early and one stops at eos, equals decoding each prompt alone without a cache.
+TEST(Qwen2Cache, BatchedDraftGenerationEqualsEachPromptAlone) {
+  auto m = random_model(tiny_options(true), 27);
+  const std::vector<std::vector<int32_t>> prompts = {{4, 9, 33}, {1, 2, 3, 4, 5, 6, 7}, {12, 30, 8, 19, 25}, {38}};
+  const int64_t max_new = 10;
+  // The draft: the first 4 greedy tokens of prompt 0, so row 0 keeps it whole; eos: row 2's 3rd greedy token.
+  const std::vector<int32_t> ref0 = uncached_greedy(m, prompts[0], -1, max_new);
+  const std::vector<int32_t> draft(ref0.begin(), ref0.begin() + 4);
+  const int32_t eos = uncached_greedy(m, prompts[2], -1, max_new)[2];
+  const auto got = spir::greedy_generate(m, prompts, draft, eos, max_new);
+  ASSERT_EQ(got.size(), prompts.size());
+  int stopped_at_eos = 0;
+  for (size_t r = 0; r < prompts.size(); ++r) {
+    const std::vector<int32_t> want = uncached_greedy(m, prompts[r], eos, max_new);
+    EXPECT_EQ(got[r], want) << "prompt " << r;
+    stopped_at_eos += !want.empty() && want.back() == eos;
+  }
+  EXPECT_GE(stopped_at_eos, 1);
+  // Without a draft the result is the same.
+  EXPECT_EQ(spir::greedy_generate(m, prompts, {}, eos, max_new), got);
 }

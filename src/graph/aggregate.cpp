@@ -24,9 +24,11 @@ std::vector<int64_t> group_starts(const torch::Tensor& group_begin) {
   return starts;
 }
 
-// Forward: a running double sum per group; each tie block reads the sum of the blocks before it.
+// Forward: a running double sum per group; each tie block reads the sum of the blocks before it. Node v's mean goes
+// to out row v, or to out row row_of[v] when row_of is given (skipped where row_of[v] < 0).
 template <typename T>
-void prefix_mean_forward(const GroupOrderTensors& g, const torch::Tensor& x, torch::Tensor& out) {
+void prefix_mean_forward(const GroupOrderTensors& g, const torch::Tensor& x, torch::Tensor& out,
+                         const int64_t* row_of = nullptr) {
   const int64_t d = x.size(1);
   const int64_t* node = g.node.data_ptr<int64_t>();
   const int64_t* tie = g.tie_begin.data_ptr<int64_t>();
@@ -45,7 +47,9 @@ void prefix_mean_forward(const GroupOrderTensors& g, const torch::Tensor& x, tor
         if (count > 0) {
           const double inv = 1.0 / static_cast<double>(count);
           for (int64_t q = b0; q < b1; ++q) {
-            T* o = op + node[q] * d;
+            const int64_t row = row_of ? row_of[node[q]] : node[q];
+            if (row < 0) continue;
+            T* o = op + row * d;
             for (int64_t k = 0; k < d; ++k) o[k] = static_cast<T>(acc[static_cast<size_t>(k)] * inv);
           }
         }
@@ -59,9 +63,12 @@ void prefix_mean_forward(const GroupOrderTensors& g, const torch::Tensor& x, tor
   });
 }
 
-// Backward: x[u] feeds every later block's members v with weight 1/|N(v)|, so sweep each group from its end.
-template <typename T>
-void prefix_mean_backward(const GroupOrderTensors& g, const torch::Tensor& grad_out, torch::Tensor& grad_x) {
+// Backward (the adjoint): x[u] feeds every later block's members v with weight 1/|N(v)|, so sweep each group from
+// its end. Node v's gradient row is grad_out row v, or row row_of[v] when row_of is given (zero where < 0); Add:
+// add into grad_x instead of overwriting it.
+template <typename T, bool Add = false>
+void prefix_mean_backward(const GroupOrderTensors& g, const torch::Tensor& grad_out, torch::Tensor& grad_x,
+                          const int64_t* row_of = nullptr) {
   const int64_t d = grad_out.size(1);
   const int64_t* node = g.node.data_ptr<int64_t>();
   const int64_t* tie = g.tie_begin.data_ptr<int64_t>();
@@ -77,13 +84,18 @@ void prefix_mean_backward(const GroupOrderTensors& g, const torch::Tensor& grad_
         const int64_t b0 = tie[b1 - 1];
         for (int64_t q = b0; q < b1; ++q) {
           T* o = xp + node[q] * d;
-          for (int64_t k = 0; k < d; ++k) o[k] = static_cast<T>(acc[static_cast<size_t>(k)]);
+          for (int64_t k = 0; k < d; ++k) {
+            if constexpr (Add) o[k] += static_cast<T>(acc[static_cast<size_t>(k)]);
+            else o[k] = static_cast<T>(acc[static_cast<size_t>(k)]);
+          }
         }
         const int64_t count = b0 - g0;
         if (count > 0) {
           const double inv = 1.0 / static_cast<double>(count);
           for (int64_t q = b0; q < b1; ++q) {
-            const T* gr = gp + node[q] * d;
+            const int64_t row = row_of ? row_of[node[q]] : node[q];
+            if (row < 0) continue;
+            const T* gr = gp + row * d;
             for (int64_t k = 0; k < d; ++k) acc[static_cast<size_t>(k)] += gr[k] * inv;
           }
         }
@@ -91,6 +103,19 @@ void prefix_mean_backward(const GroupOrderTensors& g, const torch::Tensor& grad_
       }
     }
   });
+}
+
+// Checks of the arguments shared by the public entry points.
+void check_rows(const GroupOrderTensors& g, const torch::Tensor& x, const char* what) {
+  if (!x.device().is_cpu()) throw Error(std::string(what) + ": x must be on the CPU (got " + x.device().str() + ")");
+  if (x.dim() != 2 || x.size(0) != g.node.size(0))
+    throw Error(std::string(what) + ": x must be [" + std::to_string(g.node.size(0)) + ", d], got " +
+                std::to_string(x.dim()) + "-d");
+}
+
+void check_row_of(const GroupOrderTensors& g, const torch::Tensor& row_of, const char* what) {
+  if (row_of.scalar_type() != torch::kInt64 || row_of.dim() != 1 || row_of.size(0) != g.node.size(0) || !row_of.is_contiguous())
+    throw Error(std::string(what) + ": row_of must be a contiguous int64 [" + std::to_string(g.node.size(0)) + "]");
 }
 
 struct GroupPrefixMean : torch::autograd::Function<GroupPrefixMean> {
@@ -127,10 +152,30 @@ GroupOrderTensors to_tensors(const GroupOrder& g) {
 }
 
 torch::Tensor group_prefix_mean(const GroupOrderTensors& g, const torch::Tensor& x) {
-  if (!x.device().is_cpu()) throw Error("group_prefix_mean: x must be on the CPU (got " + x.device().str() + ")");
-  if (x.dim() != 2 || x.size(0) != g.node.size(0))
-    throw Error("group_prefix_mean: x must be [" + std::to_string(g.node.size(0)) + ", d], got " + std::to_string(x.dim()) + "-d");
+  check_rows(g, x, "group_prefix_mean");
   return GroupPrefixMean::apply(x, g.node, g.group_begin, g.tie_begin);
+}
+
+torch::Tensor group_prefix_mean_rows(const GroupOrderTensors& g, const torch::Tensor& x, const torch::Tensor& row_of,
+                                     int64_t rows) {
+  check_rows(g, x, "group_prefix_mean_rows");
+  check_row_of(g, row_of, "group_prefix_mean_rows");
+  const torch::Tensor xc = x.contiguous();
+  torch::Tensor out = torch::zeros({rows, x.size(1)}, xc.options());
+  AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "group_prefix_mean_rows",
+                             [&] { prefix_mean_forward<scalar_t>(g, xc, out, row_of.data_ptr<int64_t>()); });
+  return out;
+}
+
+void group_prefix_mean_adjoint_add(const GroupOrderTensors& g, const torch::Tensor& y, const torch::Tensor& row_of,
+                                   torch::Tensor& out) {
+  check_rows(g, out, "group_prefix_mean_adjoint_add");
+  check_row_of(g, row_of, "group_prefix_mean_adjoint_add");
+  if (!out.is_contiguous() || y.scalar_type() != out.scalar_type() || y.dim() != 2 || y.size(1) != out.size(1))
+    throw Error("group_prefix_mean_adjoint_add: y and out must have the same dtype and width, out contiguous");
+  const torch::Tensor yc = y.contiguous();
+  AT_DISPATCH_FLOATING_TYPES(yc.scalar_type(), "group_prefix_mean_adjoint_add",
+                             [&] { prefix_mean_backward<scalar_t, true>(g, yc, out, row_of.data_ptr<int64_t>()); });
 }
 
 torch::Tensor segment_mean(const torch::Tensor& owner, const torch::Tensor& counts, const torch::Tensor& x, int64_t videos) {

@@ -19,6 +19,17 @@ GroupOrderTensors to_tensors(const GroupOrder& g);
 // Differentiable in x (its backward is the mirror-image suffix sum).
 torch::Tensor group_prefix_mean(const GroupOrderTensors& g, const torch::Tensor& x);
 
+// The rows of group_prefix_mean(g, x) at chosen nodes, without forming the others: out[row_of[v]] = mean at v for
+// every v with row_of[v] >= 0 (row_of: contiguous int64 [V]); out is [rows, d]. Not differentiable (the models
+// pair it with group_prefix_mean_adjoint_add in their own backward passes).
+torch::Tensor group_prefix_mean_rows(const GroupOrderTensors& g, const torch::Tensor& x, const torch::Tensor& row_of,
+                                     int64_t rows);
+
+// out += Pᵀ y, where P is group_prefix_mean's linear map and y holds the output gradient at chosen nodes only: row
+// row_of[v] of y for v with row_of[v] >= 0, zero elsewhere. out: contiguous [V, d], y: [rows, d], same dtype.
+void group_prefix_mean_adjoint_add(const GroupOrderTensors& g, const torch::Tensor& y, const torch::Tensor& row_of,
+                                   torch::Tensor& out);
+
 // out[v] = mean of x[c] over the comment nodes c of video node v (zeros where none). owner: comment node → video
 // node (int64 [C]); counts: float [V] comments per video node. Differentiable in x.
 torch::Tensor segment_mean(const torch::Tensor& owner, const torch::Tensor& counts, const torch::Tensor& x, int64_t videos);

@@ -142,7 +142,7 @@ Qwen2AttentionImpl::Qwen2AttentionImpl(const Qwen2Options& opt) : opt_(opt) {
 }
 
 torch::Tensor Qwen2AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                                          const torch::Tensor& allowed) {
+                                          const torch::Tensor& allowed, Qwen2LayerCache* cache) {
   const int64_t b = x.size(0), t = x.size(1), heads = opt_.num_attention_heads, kv = opt_.num_key_value_heads;
   const int64_t d = opt_.head_dim();
   torch::Tensor q = q_proj(x).view({b, t, heads, d}).transpose(1, 2);
@@ -151,6 +151,14 @@ torch::Tensor Qwen2AttentionImpl::forward(const torch::Tensor& x, const torch::T
   const torch::Tensor c = cos.to(q.scalar_type()), s = sin.to(q.scalar_type());
   q = qwen2_apply_rotary(q, c, s);
   k = qwen2_apply_rotary(k, c, s);
+  if (cache) {  // earlier tokens first: key column j is token j of the whole sequence
+    if (cache->key.defined()) {
+      k = torch::cat({cache->key, k}, 2);
+      v = torch::cat({cache->value, v}, 2);
+    }
+    cache->key = k;
+    cache->value = v;
+  }
   if (kv != heads) {  // query head i uses key/value head i / (heads / kv)
     k = k.repeat_interleave(heads / kv, 1);
     v = v.repeat_interleave(heads / kv, 1);
@@ -183,8 +191,9 @@ Qwen2DecoderLayerImpl::Qwen2DecoderLayerImpl(const Qwen2Options& opt) {
 }
 
 torch::Tensor Qwen2DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos,
-                                             const torch::Tensor& sin, const torch::Tensor& allowed) {
-  const torch::Tensor h = x + self_attn(input_layernorm(x), cos, sin, allowed);
+                                             const torch::Tensor& sin, const torch::Tensor& allowed,
+                                             Qwen2LayerCache* cache) {
+  const torch::Tensor h = x + self_attn(input_layernorm(x), cos, sin, allowed, cache);
   return h + mlp(post_attention_layernorm(h));
 }
 
@@ -199,11 +208,16 @@ Qwen2ModelImpl::Qwen2ModelImpl(const Qwen2Options& opt) : opt_(opt) {
 }
 
 Qwen2Output Qwen2ModelImpl::forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask,
-                                    const torch::Tensor& position_ids, bool output_hidden_states) {
+                                    const torch::Tensor& position_ids, bool output_hidden_states,
+                                    Qwen2KVCache* cache) {
   if (inputs_embeds.dim() != 3 || inputs_embeds.size(2) != opt_.hidden_size)
     throw Error("Qwen2: inputs_embeds must be [batch, tokens, " + std::to_string(opt_.hidden_size) + "], got " +
                 shape_str(inputs_embeds));
   const int64_t b = inputs_embeds.size(0), t = inputs_embeds.size(1);
+  const int64_t past = cache ? cache->length() : 0, total = past + t;
+  if (cache && past > 0 && cache->layers[0].key.size(0) != b)
+    throw Error("Qwen2: the cache holds " + std::to_string(cache->layers[0].key.size(0)) + " rows, the input " +
+                std::to_string(b));
   const auto dev = inputs_embeds.device();
   const auto lopt = torch::TensorOptions().dtype(torch::kLong).device(dev);
   torch::Tensor pos;
@@ -213,22 +227,25 @@ Qwen2Output Qwen2ModelImpl::forward(const torch::Tensor& inputs_embeds, const to
                   std::to_string(b) + ", " + std::to_string(t) + "]");
     pos = position_ids.to(lopt).expand({b, t});
   } else {
-    pos = torch::arange(t, lopt).unsqueeze(0).expand({b, t});
+    pos = torch::arange(past, total, lopt).unsqueeze(0).expand({b, t});
   }
   auto [cos, sin] = qwen2_rotary_cos_sin(pos, opt_.head_dim(), opt_.rope_theta);
-  torch::Tensor allowed = torch::ones({t, t}, lopt.dtype(torch::kBool)).tril().view({1, 1, t, t});
+  // New token i (token past + i of the sequence) may see tokens 0..past+i.
+  torch::Tensor allowed = torch::ones({t, total}, lopt.dtype(torch::kBool)).tril(past).view({1, 1, t, total});
   if (attention_mask.defined()) {
-    if (attention_mask.dim() != 2 || attention_mask.size(0) != b || attention_mask.size(1) != t)
-      throw Error("Qwen2: attention_mask shape " + shape_str(attention_mask) + " does not match the input [" +
-                  std::to_string(b) + ", " + std::to_string(t) + "]");
-    allowed = allowed.logical_and(attention_mask.to(dev).ne(0).view({b, 1, 1, t}));
+    if (attention_mask.dim() != 2 || attention_mask.size(0) != b || attention_mask.size(1) != total)
+      throw Error("Qwen2: attention_mask shape " + shape_str(attention_mask) + " does not match the " +
+                  (cache ? "cached and new tokens [" : "input [") + std::to_string(b) + ", " + std::to_string(total) +
+                  "]");
+    allowed = allowed.logical_and(attention_mask.to(dev).ne(0).view({b, 1, 1, total}));
   }
+  if (cache && cache->layers.empty()) cache->layers.resize(layers->size());
   Qwen2Output out;
   torch::Tensor h = inputs_embeds;
   if (output_hidden_states) out.hidden_states.push_back(h);
   const size_t n = layers->size();
   for (size_t i = 0; i < n; ++i) {
-    h = (*layers)[i]->as<Qwen2DecoderLayer>()->forward(h, cos, sin, allowed);
+    h = (*layers)[i]->as<Qwen2DecoderLayer>()->forward(h, cos, sin, allowed, cache ? &cache->layers[i] : nullptr);
     if (output_hidden_states) {
       out.layer_outputs.push_back(h);
       if (i + 1 < n) out.hidden_states.push_back(h);
@@ -280,10 +297,10 @@ torch::Tensor Qwen2ForCausalLMImpl::embed(const torch::Tensor& input_ids) {
 
 Qwen2Output Qwen2ForCausalLMImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                                           const torch::Tensor& position_ids, const torch::Tensor& inputs_embeds,
-                                          bool output_hidden_states) {
+                                          bool output_hidden_states, Qwen2KVCache* cache) {
   const torch::Tensor& w = model->embed_tokens->weight;
   const torch::Tensor emb = inputs_embeds.defined() ? inputs_embeds.to(w.device(), w.scalar_type()) : embed(input_ids);
-  Qwen2Output out = model->forward(emb, attention_mask, position_ids, output_hidden_states);
+  Qwen2Output out = model->forward(emb, attention_mask, position_ids, output_hidden_states, cache);
   out.logits = torch::linear(out.last_hidden_state, lm_head_weight()).to(torch::kFloat32);
   return out;
 }
@@ -315,14 +332,17 @@ torch::Tensor Qwen2ForCausalLMImpl::generate(const torch::Tensor& ids, int64_t m
   const int64_t b = seq.size(0);
   torch::Tensor done = torch::zeros({b}, torch::TensorOptions().dtype(torch::kBool).device(dev));
   std::vector<torch::Tensor> produced;
+  Qwen2KVCache cache;
   for (int64_t step = 0; step < max_new_tokens; ++step) {
-    torch::Tensor next = forward(seq).logits.select(1, -1).argmax(-1);  // [B]
+    // The first pass reads the prompt; each later one only the token just produced.
+    const torch::Tensor in = step == 0 ? seq : produced.back();
+    const torch::Tensor h = model->forward(embed(in), {}, {}, false, &cache).last_hidden_state.select(1, -1);
+    torch::Tensor next = torch::linear(h, lm_head_weight()).argmax(-1);  // [B]
     if (eos_id >= 0) {
       next = torch::where(done, torch::full_like(next, eos_id), next);
       done = done.logical_or(next.eq(eos_id));
     }
     produced.push_back(next.unsqueeze(1));
-    seq = torch::cat({seq, next.unsqueeze(1)}, 1);
     if (eos_id >= 0 && done.all().item<bool>()) break;
   }
   if (produced.empty()) return torch::zeros({b, 0}, seq.options());

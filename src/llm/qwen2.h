@@ -48,13 +48,26 @@ torch::Tensor qwen2_apply_rotary(const torch::Tensor& x, const torch::Tensor& co
 std::pair<torch::Tensor, torch::Tensor> qwen2_rotary_cos_sin(const torch::Tensor& position_ids, int64_t head_dim,
                                                              double theta);
 
+// The keys and values one decoder layer has seen so far (after rotary), for incremental decoding.
+struct Qwen2LayerCache {
+  torch::Tensor key, value;  // [B, kv_heads, T_past, head_dim]; undefined before the first pass
+};
+
+// A key/value cache for the whole decoder: a forward pass with it attends to every earlier token of the cache and
+// appends its own keys and values, so greedy decoding costs one new token per step instead of the whole sequence.
+struct Qwen2KVCache {
+  std::vector<Qwen2LayerCache> layers;  // one per decoder layer, filled by the first pass
+  int64_t length() const { return layers.empty() || !layers[0].key.defined() ? 0 : layers[0].key.size(2); }
+};
+
 // Self-attention: q/k/v projections with bias, o_proj without; k/v heads repeated for grouped-query attention.
 class Qwen2AttentionImpl : public torch::nn::Module {
  public:
   explicit Qwen2AttentionImpl(const Qwen2Options& opt);
-  // x [B, T, H]; cos/sin from qwen2_rotary_cos_sin; allowed [B, 1, T, T] bool (true = query may attend to key).
+  // x [B, T, H]; cos/sin from qwen2_rotary_cos_sin; allowed [B, 1, T, T_past + T] bool (true = query may attend
+  // to key); cache: the layer's earlier keys and values (T_past of them), extended by this pass (null: none).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                        const torch::Tensor& allowed);
+                        const torch::Tensor& allowed, Qwen2LayerCache* cache = nullptr);
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
  private:
@@ -76,7 +89,7 @@ class Qwen2DecoderLayerImpl : public torch::nn::Module {
  public:
   explicit Qwen2DecoderLayerImpl(const Qwen2Options& opt);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                        const torch::Tensor& allowed);
+                        const torch::Tensor& allowed, Qwen2LayerCache* cache = nullptr);
   Qwen2Attention self_attn{nullptr};
   Qwen2MLP mlp{nullptr};
   Qwen2RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
@@ -96,9 +109,10 @@ struct Qwen2Output {
 class Qwen2ModelImpl : public torch::nn::Module {
  public:
   explicit Qwen2ModelImpl(const Qwen2Options& opt);
-  // Embeddings [B, T, H] → Qwen2Output without logits. See Qwen2ForCausalLMImpl::forward for the masks.
+  // Embeddings [B, T, H] → Qwen2Output without logits. See Qwen2ForCausalLMImpl::forward for the masks and the cache.
   Qwen2Output forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask = {},
-                      const torch::Tensor& position_ids = {}, bool output_hidden_states = false);
+                      const torch::Tensor& position_ids = {}, bool output_hidden_states = false,
+                      Qwen2KVCache* cache = nullptr);
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   Qwen2RMSNorm norm{nullptr};
@@ -115,17 +129,20 @@ class Qwen2ForCausalLMImpl : public torch::nn::Module {
   // input_ids [B, T] int64 (may be undefined when inputs_embeds is given); attention_mask [B, T] 1 = token, 0 = pad
   // (undefined = all tokens; left or right padding); position_ids [B, T] (undefined = 0..T-1; pass cumsum(mask)-1
   // for left padding); inputs_embeds [B, T, H] used instead of embedding input_ids when defined.
+  // With a cache holding T_past earlier tokens: the T new tokens attend to those too, attention_mask (when defined)
+  // covers all T_past + T tokens, position_ids default to T_past..T_past+T-1, and the cache gains the new tokens.
   Qwen2Output forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask = {},
                       const torch::Tensor& position_ids = {}, const torch::Tensor& inputs_embeds = {},
-                      bool output_hidden_states = false);
+                      bool output_hidden_states = false, Qwen2KVCache* cache = nullptr);
   // The embedding rows of ids [B, T] → [B, T, H] (to edit before passing as inputs_embeds).
   torch::Tensor embed(const torch::Tensor& input_ids);
   // The LM head's weight [V, H] (the embedding matrix when tied).
   torch::Tensor lm_head_weight() const;
   // Resizes the vocabulary to n rows: old rows kept, new rows set to the mean old row (embedding and untied head).
   void resize_token_embeddings(int64_t n);
-  // Greedy decoding without a cache: appends argmax tokens to ids [B, T] (no padding) until max_new_tokens or every
-  // row has produced eos_id (eos_id < 0: never stop). Returns the new tokens [B, n] (rows that stopped repeat eos).
+  // Greedy decoding with a key/value cache: appends argmax tokens to ids [B, T] (no padding) until max_new_tokens or
+  // every row has produced eos_id (eos_id < 0: never stop). Returns the new tokens [B, n] (rows that stopped repeat
+  // eos).
   torch::Tensor generate(const torch::Tensor& ids, int64_t max_new_tokens, int64_t eos_id = -1);
   const Qwen2Options& options() const { return opt_; }
 

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "models/rgcn_video_layer.h"
 
 namespace spir {
 
@@ -95,7 +96,6 @@ struct RgcnImpl::Layer2Plan {
   int64_t videos = 0;
   double p = 0;                              // dropout in effect
   std::vector<RelationInput> attributes;
-  std::vector<Relation> video_relations;
   std::vector<int> transformed;              // per attribute: position of its transformed head rows among the
                                              // chunk's inputs, or -1 (its rows are gathered and transformed per chunk)
   torch::Tensor comment_count;               // float [V]
@@ -195,9 +195,8 @@ torch::Tensor RgcnImpl::add_relation_terms(int layer, torch::Tensor out,
 
 torch::Tensor RgcnImpl::layer2_chunk(const Layer2Plan& plan, const torch::Tensor& tk, const std::vector<torch::Tensor>& inputs) {
   const int64_t k = tk.size(0);
-  torch::Tensor z = self2_(inputs[0]);
+  torch::Tensor z = torch::zeros({k, opt_.hidden});
   std::vector<std::pair<Relation, torch::Tensor>> agg;
-  for (size_t j = 0; j < plan.video_relations.size(); ++j) agg.push_back({plan.video_relations[j], inputs[1 + j]});
   for (size_t i = 0; i < plan.attributes.size(); ++i) {
     const RelationInput& a = plan.attributes[i];
     const RelationKind kind = relation_info(a.relation).kind;
@@ -214,7 +213,7 @@ torch::Tensor RgcnImpl::layer2_chunk(const Layer2Plan& plan, const torch::Tensor
     }
     const torch::Tensor idx = a.index.defined() ? a.index.index_select(0, tk) : tk;
     if (plan.transformed[i] >= 0) {  // W_r relu(W_head x) computed once per distinct head row: gather it
-      z.add_(inputs[static_cast<size_t>(plan.transformed[i])].index_select(0, idx));
+      z = z + inputs[static_cast<size_t>(plan.transformed[i])].index_select(0, idx);
     } else {                         // more distinct head rows than targets: gather, then transform
       agg.push_back({a.relation, relu_dropout(head1_[i](a.rows.index_select(0, idx)), plan.p)});
     }
@@ -241,50 +240,48 @@ RgcnOutput RgcnImpl::forward(const GraphModelInputs& in, const torch::Tensor& ta
   const torch::Tensor h1 = relu_dropout(z1, p);
   z1 = torch::Tensor();
 
-  // Layer 2 at the targets only. Inputs shared by the chunks: h1 and each video relation's mean at the targets, and
-  // W_r relu(W_head x) of attribute relations with fewer distinct head rows than targets.
+  // Layer 2 at the targets only. The self-connection and the video→video terms read h1 through one op that keeps
+  // no per-relation means (models/rgcn_video_layer.h); the attribute terms run in target chunks, optionally
+  // checkpointed. What the chunks share: W_r relu(W_head x) of attribute relations with fewer distinct head rows
+  // than targets.
+  const torch::Tensor tgt = all ? torch::arange(in.videos, torch::kInt64) : targets;
+  std::vector<const GroupOrderTensors*> groups;
+  std::vector<torch::Tensor> video_weights;
+  for (Relation r : in.video_relations) {
+    groups.push_back(&in.graph.group(r));
+    video_weights.push_back(relation_weight(2, r));
+  }
+  torch::Tensor z2 = video_relation_terms(h1, tgt, groups, self2_->weight, self2_->bias, video_weights);
   Layer2Plan plan;
   plan.videos = in.videos;
   plan.p = p;
   plan.attributes = in.attributes;
-  plan.video_relations = in.video_relations;
   plan.comment_count = in.graph.comment_count;
-  std::vector<torch::Tensor> rows{all ? h1 : h1.index_select(0, targets)};
-  for (Relation r : in.video_relations) {
-    torch::Tensor m = group_prefix_mean(in.graph.group(r), h1);
-    rows.push_back(all ? m : m.index_select(0, targets));
-  }
   std::vector<torch::Tensor> heads;
   for (size_t i = 0; i < in.attributes.size(); ++i) {
     const RelationInput& a = in.attributes[i];
     const RelationKind kind = relation_info(a.relation).kind;
     const bool transform_first = kind == RelationKind::kSharedHead || (kind == RelationKind::kOneToOne && a.rows.size(0) < n);
-    plan.transformed.push_back(transform_first ? static_cast<int>(rows.size() + heads.size()) : -1);
+    plan.transformed.push_back(transform_first ? static_cast<int>(heads.size()) : -1);
     if (transform_first) heads.push_back(relu_dropout(head1_[i](a.rows), p).matmul(weight(2, w2_[i]).t()));
   }
-  const torch::Tensor tgt = all ? torch::arange(in.videos, torch::kInt64) : targets;
   const bool checkpoint = opt_.target_chunk > 0 && torch::GradMode::is_enabled();
   const int64_t chunk = opt_.target_chunk > 0 ? opt_.target_chunk : std::max<int64_t>(n, 1);
-  std::vector<std::vector<torch::Tensor>> row_chunks;  // per input: its chunks (a split: one backward node)
-  for (const torch::Tensor& r : rows) row_chunks.push_back(r.split(chunk));
-  std::vector<torch::Tensor> z2_chunks;
-  for (int64_t c = 0, lo = 0; lo < n; ++c, lo += chunk) {
-    const torch::Tensor tk = tgt.narrow(0, lo, std::min(chunk, n - lo));
-    std::vector<torch::Tensor> inputs;
-    for (const auto& rc : row_chunks) inputs.push_back(rc[static_cast<size_t>(c)]);
-    inputs.insert(inputs.end(), heads.begin(), heads.end());
+  for (int64_t lo = 0; lo < n && !in.attributes.empty(); lo += chunk) {
+    const int64_t k = std::min(chunk, n - lo);
+    const torch::Tensor tk = tgt.narrow(0, lo, k);
+    torch::Tensor zk;
     if (!checkpoint) {
-      z2_chunks.push_back(layer2_chunk(plan, tk, inputs));
+      zk = layer2_chunk(plan, tk, heads);
     } else {
       auto fn = c10::make_intrusive<ChunkFnHolder>(
           [this, plan, tk](const std::vector<torch::Tensor>& x) { return layer2_chunk(plan, tk, x); });
-      z2_chunks.push_back(Checkpoint::apply(at::TensorList(inputs), fn));
+      zk = Checkpoint::apply(at::TensorList(heads), fn);
     }
+    if (k == n) z2.add_(zk);
+    else z2.narrow(0, lo, k).add_(zk);
   }
-  rows.clear();
   heads.clear();
-  row_chunks.clear();
-  const torch::Tensor z2 = z2_chunks.size() == 1 ? z2_chunks[0] : torch::cat(z2_chunks);
   // Eq. 9: ŷ = 9·sigmoid(W1 f + b1)
   return {9.0 * torch::sigmoid(predictor_(z2)).squeeze(1), z2};
 }

@@ -57,7 +57,7 @@ class RgcnImpl : public torch::nn::Module {
   // out + Σ over (r, m_r) of W_r m_r, where every m_r is [N, d] at out's rows; basis groups with more members here
   // than bases use Σ_b V_b (Σ_r a_rb m_r): B products instead of one per relation.
   torch::Tensor add_relation_terms(int layer, torch::Tensor out, const std::vector<std::pair<Relation, torch::Tensor>>& agg) const;
-  // Layer 2 at the targets tk of one chunk; inputs: [h1 rows, each video relation's mean rows, transformed head rows].
+  // Layer 2's attribute terms at the targets tk of one chunk; inputs: the transformed head rows.
   torch::Tensor layer2_chunk(const Layer2Plan& plan, const torch::Tensor& tk, const std::vector<torch::Tensor>& inputs);
 };
 TORCH_MODULE(Rgcn);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <sstream>
 
 #include "core/error.h"
@@ -54,26 +55,35 @@ torch::Tensor GraphModelInputs::attribute_mean(const RelationInput& a, const tor
 }
 
 namespace {
+// The rows [lo, hi) of a table, made on demand (so that tables computed at load, such as comments' Eq. 5 time
+// encodings, never exist twice in full).
+using RowBlocks = std::function<torch::Tensor(int64_t lo, int64_t hi)>;
+
 // Zero mean, unit variance per column over the nodes that use the rows (index: node → row; undefined: one node per
 // row), constant columns left at zero: log-counts reach 15–20 and would saturate the sigmoid of Eq. 9 at
-// initialisation next to unit-scale text and time features.
-torch::Tensor standardise_columns(const torch::Tensor& x, const torch::Tensor& index = {}) {
-  if (x.size(0) < 2) return x;
-  const torch::Tensor w = (index.defined() ? torch::bincount(index, {}, x.size(0)) : torch::ones({x.size(0)}))
-                              .to(torch::kFloat64).unsqueeze(1);
-  // In double, a block of rows at a time: the paper-scale comment table alone is 2.3 GB in float32.
-  const int64_t n = x.size(0), block = 1 << 16;
-  torch::Tensor sum = torch::zeros({1, x.size(1)}, torch::kFloat64), sq = torch::zeros_like(sum);
+// initialisation next to unit-scale text and time features. Reads the n rows of width d a block at a time, in
+// double, and writes one float32 copy: the paper-scale comment table alone is 2.4 GB in float32.
+torch::Tensor standardise_columns(const RowBlocks& block_of, int64_t n, int64_t d, const torch::Tensor& index = {}) {
+  const int64_t block = 1 << 16;
+  if (n < 2) return block_of(0, n).to(torch::kFloat32).contiguous();
+  const torch::Tensor w = (index.defined() ? torch::bincount(index, {}, n) : torch::ones({n})).to(torch::kFloat64).unsqueeze(1);
+  torch::Tensor sum = torch::zeros({1, d}, torch::kFloat64), sq = torch::zeros_like(sum);
   for (int64_t b = 0; b < n; b += block)
-    sum += (w.slice(0, b, b + block) * x.slice(0, b, b + block).to(torch::kFloat64)).sum(0, true);
+    sum += (w.slice(0, b, b + block) * block_of(b, std::min(n, b + block)).to(torch::kFloat64)).sum(0, true);
   const torch::Tensor mean = sum / w.sum();
   for (int64_t b = 0; b < n; b += block)
-    sq += (w.slice(0, b, b + block) * (x.slice(0, b, b + block).to(torch::kFloat64) - mean).pow(2)).sum(0, true);
+    sq += (w.slice(0, b, b + block) * (block_of(b, std::min(n, b + block)).to(torch::kFloat64) - mean).pow(2)).sum(0, true);
   const torch::Tensor sd = (sq / w.sum()).sqrt().clamp_min(1e-6);
-  torch::Tensor out = torch::empty(x.sizes(), torch::kFloat32);
-  for (int64_t b = 0; b < n; b += block)
-    out.slice(0, b, b + block).copy_((x.slice(0, b, b + block).to(torch::kFloat64) - mean) / sd);
+  torch::Tensor out = torch::empty({n, d}, torch::kFloat32);
+  for (int64_t b = 0; b < n; b += block) {
+    const int64_t e = std::min(n, b + block);
+    out.slice(0, b, e).copy_((block_of(b, e).to(torch::kFloat64) - mean) / sd);
+  }
   return out;
+}
+
+torch::Tensor standardise_columns(const torch::Tensor& x, const torch::Tensor& index = {}) {
+  return standardise_columns([&](int64_t lo, int64_t hi) { return x.slice(0, lo, hi); }, x.size(0), x.size(1), index);
 }
 }  // namespace
 
@@ -92,6 +102,14 @@ GraphModelInputs make_graph_model_inputs(const PropagationGraph& g, const NodeFe
       continue;
     }
     const NodeFeatureTable& t = f[info.head];
+    if (t.hours.defined() && info.kind != RelationKind::kOneToOne) {  // computed rows (comments): standardised block-wise
+      RelationInput a{r, {}, info.kind == RelationKind::kManyToOne ? in.graph.comment_owner : torch::Tensor()};
+      if (info.kind == RelationKind::kSharedHead) a.index = r == Relation::kIsPlatformOf ? in.graph.platform_of : in.graph.topic_of;
+      const int64_t n = t.row_count(), d = t.expand_rows(0, std::min<int64_t>(n, 1)).size(1);
+      a.rows = standardise_columns([&t](int64_t lo, int64_t hi) { return t.expand_rows(lo, hi); }, n, d);
+      in.attributes.push_back(std::move(a));
+      continue;
+    }
     RelationInput a{r, t.expand_rows(0, t.row_count()).contiguous(), {}};
     switch (info.kind) {
       case RelationKind::kSharedHead:

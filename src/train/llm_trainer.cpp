@@ -17,6 +17,7 @@
 #include "eval/predictions.h"
 #include "features/node_features.h"
 #include "llm/bpe_tokenizer.h"
+#include "llm/generate.h"
 #include "llm/lora.h"
 #include "llm/netgpt.h"
 #include "llm/prompt.h"
@@ -227,55 +228,6 @@ std::string fmt_count(int64_t n) {
   std::string s = std::to_string(n);
   for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
   return s;
-}
-
-// Greedy decoding of a batch of instructions without a cache, verified against a draft: the first forward pass
-// appends the draft (the response's fixed prefix) and keeps the draft tokens the model would have produced greedily
-// itself, up to and including its first own token (exact greedy output, usually in two passes instead of one per
-// token). Generation stops at eos or after max_new tokens. Returns the new tokens of each row.
-std::vector<std::vector<int32_t>> greedy_generate(Qwen2ForCausalLM& llm, LoraAdapters* lora,
-                                                  const std::vector<std::vector<int32_t>>& prompts,
-                                                  const std::vector<int32_t>& draft, int32_t eos, int64_t max_new) {
-  torch::NoGradGuard no_grad;
-  if (lora) (*lora)->refresh();
-  const size_t n = prompts.size();
-  std::vector<std::vector<int32_t>> gen(n);
-  std::vector<char> done(n, 0);
-  const auto dev = llm->model->embed_tokens->weight.device();
-  for (int64_t pass = 0;; ++pass) {
-    std::vector<size_t> rows;
-    for (size_t r = 0; r < n; ++r)
-      if (!done[r] && static_cast<int64_t>(gen[r].size()) < max_new) rows.push_back(r);
-    if (rows.empty()) break;
-    const bool with_draft = pass == 0 && !draft.empty();
-    std::vector<std::vector<int32_t>> seqs;
-    for (size_t r : rows) {
-      std::vector<int32_t> s = prompts[r];
-      s.insert(s.end(), gen[r].begin(), gen[r].end());
-      if (with_draft) s.insert(s.end(), draft.begin(), draft.end());
-      seqs.push_back(std::move(s));
-    }
-    const TokenBatch b = make_token_batch(seqs);
-    const Qwen2Output out = llm->model->forward(llm->embed(b.ids.to(dev)), b.mask.to(dev));
-    for (size_t k = 0; k < rows.size(); ++k) {
-      const size_t r = rows[k];
-      const int64_t base = static_cast<int64_t>(prompts[r].size() + gen[r].size()) - 1;  // predicts the next token
-      const int64_t span = with_draft ? static_cast<int64_t>(draft.size()) + 1 : 1;
-      const torch::Tensor h = out.last_hidden_state[static_cast<int64_t>(k)].slice(0, base, base + span);
-      const torch::Tensor pick = torch::linear(h, llm->lm_head_weight()).argmax(-1).cpu();
-      for (int64_t j = 0; j < span; ++j) {
-        const int32_t tok = static_cast<int32_t>(pick[j].item<int64_t>());
-        gen[r].push_back(tok);
-        if (tok == eos) {
-          done[r] = 1;
-          break;
-        }
-        if (static_cast<int64_t>(gen[r].size()) >= max_new) break;
-        if (j < span - 1 && tok != draft[static_cast<size_t>(j)]) break;  // the model left the draft
-      }
-    }
-  }
-  return gen;
 }
 
 }  // namespace
@@ -572,6 +524,10 @@ LlmTrainResult train_llm_model(const std::string& ds_dir, const LlmTrainOptions&
   auto t_log = std::chrono::steady_clock::now();
   if (net) net->eval();
   llm->eval();
+  if (lora) {
+    torch::NoGradGuard no_grad;
+    lora->refresh();  // the trained adapters, merged once for every generation pass
+  }
   std::string example_output;
   for (size_t i = 0; i < order.size(); i += static_cast<size_t>(opt.eval_batch_size)) {
     const std::vector<int64_t> ids(order.begin() + static_cast<std::ptrdiff_t>(i),
@@ -585,7 +541,7 @@ LlmTrainResult train_llm_model(const std::string& ds_dir, const LlmTrainOptions&
     } else {
       std::vector<std::vector<int32_t>> prompts;
       for (int64_t id : ids) prompts.push_back(corpus.prompt_of(id).ids), pred_tokens += static_cast<int64_t>(prompts.back().size());
-      const auto gen = greedy_generate(llm, &lora, prompts, draft, corpus.tokens.im_end, max_new);
+      const auto gen = greedy_generate(llm, prompts, draft, corpus.tokens.im_end, max_new);
       for (size_t k = 0; k < ids.size(); ++k) {
         const std::string text = tok.decode(gen[k], /*skip_special=*/true);
         if (example_output.empty()) example_output = text;
