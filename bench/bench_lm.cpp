@@ -4,7 +4,9 @@
 // RSS belongs to one configuration:
 //   gqa        the default model (grouped-query attention, 2 kv heads); also a per-component breakdown
 //   mha        the reference: the same model with 4 kv heads (plain multi-head attention, no grouped-query sharing)
-//   usage: bench_lm [gqa|mha] [batch=16] [seq_len=256] [steps=5] [threads=2]
+//   generate   greedy decoding of batch prompts of seq_len tokens, steps new tokens each: llm/generate.h (key/value
+//              cache, one new token per step) against the reference that reads the whole sequence again per token
+//   usage: bench_lm [gqa|mha|generate] [batch=16] [seq_len=256] [steps=5] [threads=2]
 
 #include <chrono>
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include <string>
 
 #include "core/process.h"
+#include "llm/generate.h"
 #include "llm/lm_pretrain.h"
 #include "llm/qwen2.h"
 #include "tensor/torch_info.h"
@@ -40,8 +43,8 @@ int main(int argc, char** argv) {
   const int64_t seq = argc > 3 ? std::atoll(argv[3]) : 256;
   const int steps = argc > 4 ? std::atoi(argv[4]) : 5;
   const int threads = configure_torch_threads(argc > 5 ? std::atoi(argv[5]) : 2);
-  if (mode != "gqa" && mode != "mha") {
-    std::fprintf(stderr, "usage: bench_lm [gqa|mha] [batch] [seq_len] [steps] [threads]\n");
+  if (mode != "gqa" && mode != "mha" && mode != "generate") {
+    std::fprintf(stderr, "usage: bench_lm [gqa|mha|generate] [batch] [seq_len] [steps] [threads]\n");
     return 2;
   }
   LmPretrainOptions lo;  // the defaults of `spir llm pretrain`
@@ -55,6 +58,38 @@ int main(int argc, char** argv) {
   const torch::Tensor rows = torch::randint(0, o.vocab_size, {batch, seq + 1}, torch::kLong);
   const torch::Tensor input = rows.slice(1, 0, seq), target = rows.slice(1, 1, seq + 1);
   const double tokens = double(batch * seq);
+  if (mode == "generate") {
+    model->eval();
+    std::vector<std::vector<int32_t>> prompts;
+    for (int64_t b = 0; b < batch; ++b) {
+      const torch::Tensor r = rows[b].slice(0, 0, seq - b % 7);  // different lengths, as real prompts have
+      prompts.emplace_back(r.data_ptr<int64_t>(), r.data_ptr<int64_t>() + r.size(0));
+    }
+    auto t0 = Clock::now();
+    const auto cached = greedy_generate(model, prompts, {}, -1, steps);
+    const double t_cached = since(t0);
+    t0 = Clock::now();
+    std::vector<std::vector<int32_t>> plain(prompts.size());
+    {
+      torch::NoGradGuard ng;
+      for (size_t b = 0; b < prompts.size(); ++b) {  // the reference: one prompt at a time, no cache
+        std::vector<int64_t> seq_ids(prompts[b].begin(), prompts[b].end());
+        for (int i = 0; i < steps; ++i) {
+          const torch::Tensor ids = torch::tensor(seq_ids, torch::kLong).view({1, -1});
+          seq_ids.push_back(model->forward(ids).logits[0][-1].argmax().item<int64_t>());
+          plain[b].push_back(static_cast<int32_t>(seq_ids.back()));
+        }
+      }
+    }
+    const double t_plain = since(t0);
+    std::printf("bench_lm generate: %lld parameters; %lld prompts of %lld-%lld tokens, %d new tokens each\n",
+                (long long)params, (long long)batch, (long long)(seq - std::min<int64_t>(batch - 1, 6)), (long long)seq, steps);
+    std::printf("  cached batch (llm/generate.h): %.2f s, %.1f new tokens/s\n", t_cached, double(batch * steps) / t_cached);
+    std::printf("  reference (no cache, one prompt at a time): %.2f s, %.1f new tokens/s\n", t_plain, double(batch * steps) / t_plain);
+    std::printf("  ratio %.1fx; same ids: %s; threads %d, peak RSS %.0f MiB\n", t_plain / t_cached,
+                cached == plain ? "yes" : "NO", threads, peak_rss_mib());
+    return cached == plain ? 0 : 1;
+  }
   std::printf("bench_lm %s: %s; %lld parameters (hidden %lld, %lld layers, %lld heads, %lld kv heads, intermediate "
               "%lld, vocab %lld); batch %lld x seq_len %lld = %.0f tokens per step, %d timed steps\n",
               mode.c_str(), torch_build_summary().c_str(), (long long)params, (long long)o.hidden_size,

@@ -1,5 +1,5 @@
 // RGCN (Eq. 8–9) and its trainer: the model equals a reference over materialised edge lists (values and gradients),
-// ablations drop their relations, and resume after a kill is exact.
+// ablations drop their relations, resume after a kill is exact, and the fused relu + dropout behaves as defined.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -14,6 +14,7 @@
 #include "graph/aggregate.h"
 #include "graph/edges.h"
 #include "models/persistence.h"
+#include "models/relu_dropout.h"
 #include "models/rgcn.h"
 #include "test_util.h"
 #include "train/graph_trainer.h"
@@ -181,4 +182,42 @@ TEST(Rgcn, TrainingBeatsConstantAndPersistenceOnTiny) {
               mse, pers_mae, pers_mse, const_mae, const_mse);
   EXPECT_LT(mae, const_mae - 0.5);
   EXPECT_LT(mse, pers_mse - 0.15);
+}
+
+// relu_dropout keeps each positive entry with probability 1 − p, scaled by 1/(1 − p), zeroes the rest and every
+// non-positive entry; the same seed gives the same mask with 1 or 2 threads; the gradient flows exactly where the
+// output is non-zero, scaled by 1/(1 − p).
+TEST(ReluDropout, KeepsOneMinusPScaledAndIsReproducible) {
+  const double p = 0.2;
+  torch::manual_seed(1);
+  const torch::Tensor z = torch::randn({1000, 1000});
+  const int threads = torch::get_num_threads();
+  torch::manual_seed(5);
+  torch::set_num_threads(1);
+  const torch::Tensor a = relu_dropout(z, p);
+  torch::manual_seed(5);
+  torch::set_num_threads(2);
+  const torch::Tensor b = relu_dropout(z, p);
+  torch::set_num_threads(threads);
+  EXPECT_TRUE(torch::equal(a, b));
+  const torch::Tensor pos = z.gt(0), kept = a.ne(0);
+  EXPECT_EQ(kept.logical_and(pos.logical_not()).sum().item<int64_t>(), 0);
+  const double keep = kept.sum().item<double>() / pos.sum().item<double>();
+  EXPECT_NEAR(keep, 1 - p, 0.003);  // about 500,000 positive entries: 4.5 standard deviations
+  EXPECT_TRUE(torch::allclose(a.index({kept}), z.index({kept}) / (1 - p)));
+  // Row and column halves keep the same share (no block of the mask is degenerate).
+  EXPECT_NEAR(kept.slice(0, 0, 500).sum().item<double>() / pos.slice(0, 0, 500).sum().item<double>(), 1 - p, 0.005);
+  EXPECT_NEAR(kept.slice(1, 500).sum().item<double>() / pos.slice(1, 500).sum().item<double>(), 1 - p, 0.005);
+  torch::manual_seed(6);
+  EXPECT_FALSE(torch::equal(relu_dropout(z, p), a));
+  // Gradient
+  const torch::Tensor zl = z.clone().requires_grad_(true);
+  torch::manual_seed(5);
+  const torch::Tensor c = relu_dropout(zl, p);
+  EXPECT_TRUE(torch::equal(c, a));
+  const torch::Tensor g = torch::randn_like(c);
+  c.backward(g);
+  EXPECT_TRUE(torch::allclose(zl.grad(), g * kept.to(torch::kFloat32) / (1 - p)));
+  // p = 0 is plain relu.
+  EXPECT_TRUE(torch::equal(relu_dropout(z, 0.0), torch::relu(z)));
 }

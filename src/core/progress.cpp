@@ -1,5 +1,7 @@
 #include "core/progress.h"
 
+#include "core/process.h"
+
 #include <spdlog/spdlog.h>
 
 namespace spir {
@@ -29,6 +31,17 @@ void Progress::print(int64_t done, bool final) {
     spdlog::info("{}: {}/{} {} ({:.0f}%, {:.0f} {}/s)", label_, done, total_, unit_, 100.0 * done / total_, rate, unit_);
   else
     spdlog::info("{}: {} {} in {:.1f} s ({:.0f} {}/s){}", label_, done, unit_, s, rate, unit_, final ? ", done" : "");
+}
+
+PhaseTimer::PhaseTimer(std::string label)
+    : label_(std::move(label)), on_(spdlog::should_log(spdlog::level::debug)), last_(std::chrono::steady_clock::now()) {}
+
+void PhaseTimer::lap(const char* phase) {
+  if (!on_) return;
+  const auto now = std::chrono::steady_clock::now();
+  spdlog::debug("{}: {} {:.2f} s, peak RSS {:.0f} MiB", label_, phase, std::chrono::duration<double>(now - last_).count(),
+                peak_rss_mib());
+  last_ = now;
 }
 
 }  // namespace spir

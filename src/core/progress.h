@@ -22,4 +22,17 @@ class Progress {
   uint32_t calls_ = 0;
 };
 
+// Debug-level timings of the phases of one pass (with the peak RSS so far): each lap(phase) logs the seconds since
+// the previous lap, or since construction. Costs nothing measurable when debug logging is off.
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(std::string label);
+  void lap(const char* phase);
+
+ private:
+  std::string label_;
+  bool on_;
+  std::chrono::steady_clock::time_point last_;
+};
+
 }  // namespace spir

@@ -240,10 +240,14 @@ int64_t NodeFeatureTable::dim() const {
 }
 
 torch::Tensor NodeFeatureTable::expand_rows(int64_t begin, int64_t end) const {
-  std::vector<torch::Tensor> parts;
-  if (rows.defined()) parts.push_back(rows.slice(0, begin, end));
-  if (hours.defined()) parts.push_back(sinusoidal_time_encoding(hours.slice(0, begin, end)));
-  return parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
+  if (!hours.defined()) return rows.slice(0, begin, end);
+  if (!rows.defined()) return sinusoidal_time_encoding(hours.slice(0, begin, end));
+  // rows ‖ Eq. 5 of hours, written into one table (no concatenated copy)
+  const int64_t d = rows.size(1);
+  torch::Tensor out = torch::empty({end - begin, d + kTimeEncodingDim}, torch::kFloat32);
+  out.slice(1, 0, d).copy_(rows.slice(0, begin, end));
+  write_sinusoidal_time_encoding(hours.slice(0, begin, end), out.slice(1, d));
+  return out;
 }
 
 torch::Tensor NodeFeatureTable::matrix() const {

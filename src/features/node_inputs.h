@@ -16,6 +16,8 @@ double time_value_hours(int64_t seconds);
 // Eq. 5: f[2i] = sin(v / 10000^(2i/512)), f[2i+1] = cos(v / 10000^(2i/512)), i = 0..255. v: [N] (any float type);
 // returns [N, 512] float32 (computed in double).
 torch::Tensor sinusoidal_time_encoding(const torch::Tensor& v);
+// The same encoding written into out (float32 [N, 512], unit column stride, e.g. the columns of a wider table).
+void write_sinusoidal_time_encoding(const torch::Tensor& v, torch::Tensor out);
 
 // Eq. 6 with a missing bit: [log(v + 1), 0] for a count, [0, 1] for a missing one (kMissing), as [N, 2] float32.
 torch::Tensor scalar_features(const std::vector<int64_t>& counts);

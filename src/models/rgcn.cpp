@@ -4,6 +4,8 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/progress.h"
+#include "models/relu_dropout.h"
 #include "models/rgcn_video_layer.h"
 
 namespace spir {
@@ -17,29 +19,6 @@ torch::nn::Linear linear(int64_t in, int64_t out, bool bias) {
   return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
-// relu then dropout in one op that keeps only its output for the backward pass (the output is zero exactly where
-// relu or the dropout mask is), instead of relu's output plus a float mask: a third of the activation memory.
-struct ReluDropout : torch::autograd::Function<ReluDropout> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& z, double p) {
-    torch::Tensor out = torch::relu(z);
-    double scale = 1.0;
-    if (p > 0) {
-      scale = 1.0 / (1.0 - p);
-      out.mul_(torch::empty_like(out).bernoulli_(1.0 - p)).mul_(scale);
-    }
-    ctx->saved_data["scale"] = scale;
-    ctx->save_for_backward({out});
-    return out;
-  }
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    torch::Tensor g = torch::threshold_backward(grads[0], ctx->get_saved_variables()[0], 0);
-    const double scale = ctx->saved_data["scale"].toDouble();
-    if (scale != 1.0) g.mul_(scale);
-    return {g, torch::Tensor()};
-  }
-};
-
-torch::Tensor relu_dropout(const torch::Tensor& z, double p) { return ReluDropout::apply(z, p); }
 
 // Activation checkpointing: runs fn without keeping its intermediates, and in the backward pass runs it again (with
 // the same random state, so dropout draws the same masks) to back-propagate through it.
@@ -225,6 +204,7 @@ RgcnOutput RgcnImpl::forward(const GraphModelInputs& in, const torch::Tensor& ta
   const bool all = !targets.defined();
   const int64_t n = all ? in.videos : targets.size(0);
   const double p = is_training() ? opt_.dropout : 0.0;
+  PhaseTimer timer("rgcn forward");
   // Layer 1 (Eq. 8) over every video node: each relation's mean input, transformed, plus the self-connection. W_r is
   // linear, so mean(W y) = W mean(y): transform first where there are fewer distinct head rows than video nodes.
   torch::Tensor z1 = self1_(in.video);
@@ -234,11 +214,14 @@ RgcnOutput RgcnImpl::forward(const GraphModelInputs& in, const torch::Tensor& ta
     if (a.rows.size(0) < in.videos) z1.add_(in.attribute_mean(a, a.rows.matmul(weight(1, w1_[i]).t())));
     else agg1.push_back({a.relation, in.attribute_mean(a, a.rows)});
   }
+  timer.lap("layer 1 attribute relations");
   for (Relation r : in.video_relations) agg1.push_back({r, group_prefix_mean(in.graph.group(r), in.video)});
+  timer.lap("layer 1 video means");
   z1 = add_relation_terms(1, z1, agg1);
   agg1.clear();
   const torch::Tensor h1 = relu_dropout(z1, p);
   z1 = torch::Tensor();
+  timer.lap("layer 1 transforms");
 
   // Layer 2 at the targets only. The self-connection and the video→video terms read h1 through one op that keeps
   // no per-relation means (models/rgcn_video_layer.h); the attribute terms run in target chunks, optionally
@@ -252,6 +235,7 @@ RgcnOutput RgcnImpl::forward(const GraphModelInputs& in, const torch::Tensor& ta
     video_weights.push_back(relation_weight(2, r));
   }
   torch::Tensor z2 = video_relation_terms(h1, tgt, groups, self2_->weight, self2_->bias, video_weights);
+  timer.lap("layer 2 self + video relations");
   Layer2Plan plan;
   plan.videos = in.videos;
   plan.p = p;
@@ -282,6 +266,7 @@ RgcnOutput RgcnImpl::forward(const GraphModelInputs& in, const torch::Tensor& ta
     else z2.narrow(0, lo, k).add_(zk);
   }
   heads.clear();
+  timer.lap("layer 2 attribute relations");
   // Eq. 9: ŷ = 9·sigmoid(W1 f + b1)
   return {9.0 * torch::sigmoid(predictor_(z2)).squeeze(1), z2};
 }

@@ -2,10 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <functional>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/progress.h"
 
 namespace spir {
 
@@ -55,44 +55,42 @@ torch::Tensor GraphModelInputs::attribute_mean(const RelationInput& a, const tor
 }
 
 namespace {
-// The rows [lo, hi) of a table, made on demand (so that tables computed at load, such as comments' Eq. 5 time
-// encodings, never exist twice in full).
-using RowBlocks = std::function<torch::Tensor(int64_t lo, int64_t hi)>;
-
 // Zero mean, unit variance per column over the nodes that use the rows (index: node → row; undefined: one node per
 // row), constant columns left at zero: log-counts reach 15–20 and would saturate the sigmoid of Eq. 9 at
-// initialisation next to unit-scale text and time features. Reads the n rows of width d a block at a time, in
-// double, and writes one float32 copy: the paper-scale comment table alone is 2.4 GB in float32.
-torch::Tensor standardise_columns(const RowBlocks& block_of, int64_t n, int64_t d, const torch::Tensor& index = {}) {
-  const int64_t block = 1 << 16;
-  if (n < 2) return block_of(0, n).to(torch::kFloat32).contiguous();
+// initialisation next to unit-scale text and time features. In place, in double a block of rows at a time: the
+// paper-scale comment table alone is 2.2 GB in float32 and must not exist twice.
+void standardise_columns_(torch::Tensor& x, const torch::Tensor& index = {}) {
+  if (x.size(0) < 2) return;
+  const int64_t n = x.size(0), block = 1 << 16;
   const torch::Tensor w = (index.defined() ? torch::bincount(index, {}, n) : torch::ones({n})).to(torch::kFloat64).unsqueeze(1);
-  torch::Tensor sum = torch::zeros({1, d}, torch::kFloat64), sq = torch::zeros_like(sum);
+  torch::Tensor sum = torch::zeros({1, x.size(1)}, torch::kFloat64), sq = torch::zeros_like(sum);
   for (int64_t b = 0; b < n; b += block)
-    sum += (w.slice(0, b, b + block) * block_of(b, std::min(n, b + block)).to(torch::kFloat64)).sum(0, true);
+    sum += (w.slice(0, b, b + block) * x.slice(0, b, b + block).to(torch::kFloat64)).sum(0, true);
   const torch::Tensor mean = sum / w.sum();
   for (int64_t b = 0; b < n; b += block)
-    sq += (w.slice(0, b, b + block) * (block_of(b, std::min(n, b + block)).to(torch::kFloat64) - mean).pow(2)).sum(0, true);
+    sq += (w.slice(0, b, b + block) * (x.slice(0, b, b + block).to(torch::kFloat64) - mean).pow(2)).sum(0, true);
   const torch::Tensor sd = (sq / w.sum()).sqrt().clamp_min(1e-6);
-  torch::Tensor out = torch::empty({n, d}, torch::kFloat32);
   for (int64_t b = 0; b < n; b += block) {
-    const int64_t e = std::min(n, b + block);
-    out.slice(0, b, e).copy_((block_of(b, e).to(torch::kFloat64) - mean) / sd);
+    torch::Tensor part = x.slice(0, b, b + block);
+    part.copy_((part.to(torch::kFloat64) - mean) / sd);
   }
-  return out;
 }
 
-torch::Tensor standardise_columns(const torch::Tensor& x, const torch::Tensor& index = {}) {
-  return standardise_columns([&](int64_t lo, int64_t hi) { return x.slice(0, lo, hi); }, x.size(0), x.size(1), index);
+// A table's rows as a fresh float32 tensor that this code owns (the loaded tables are memory-mapped files).
+torch::Tensor owned_rows(const NodeFeatureTable& t) {
+  torch::Tensor x = t.expand_rows(0, t.row_count());
+  return t.hours.defined() ? x.contiguous() : x.clone(torch::MemoryFormat::Contiguous);
 }
 }  // namespace
 
 GraphModelInputs make_graph_model_inputs(const PropagationGraph& g, const NodeFeatures& f, const Ablation& ablation) {
+  PhaseTimer timer("model inputs");
   GraphModelInputs in;
   in.videos = g.videos;
   in.graph = to_tensors(g);
   in.video = f[NodeType::kVideo].matrix().contiguous();
   if (ablation.no_video_features) in.video = torch::zeros_like(in.video);
+  timer.lap("graph tensors and video rows");
   for (int i = 0; i < kNumRelations; ++i) {
     const Relation r = relation_at(i);
     if (ablation.drops(r)) continue;
@@ -102,15 +100,7 @@ GraphModelInputs make_graph_model_inputs(const PropagationGraph& g, const NodeFe
       continue;
     }
     const NodeFeatureTable& t = f[info.head];
-    if (t.hours.defined() && info.kind != RelationKind::kOneToOne) {  // computed rows (comments): standardised block-wise
-      RelationInput a{r, {}, info.kind == RelationKind::kManyToOne ? in.graph.comment_owner : torch::Tensor()};
-      if (info.kind == RelationKind::kSharedHead) a.index = r == Relation::kIsPlatformOf ? in.graph.platform_of : in.graph.topic_of;
-      const int64_t n = t.row_count(), d = t.expand_rows(0, std::min<int64_t>(n, 1)).size(1);
-      a.rows = standardise_columns([&t](int64_t lo, int64_t hi) { return t.expand_rows(lo, hi); }, n, d);
-      in.attributes.push_back(std::move(a));
-      continue;
-    }
-    RelationInput a{r, t.expand_rows(0, t.row_count()).contiguous(), {}};
+    RelationInput a{r, owned_rows(t), {}};
     switch (info.kind) {
       case RelationKind::kSharedHead:
         a.index = r == Relation::kIsPlatformOf ? in.graph.platform_of : in.graph.topic_of;
@@ -127,12 +117,16 @@ GraphModelInputs make_graph_model_inputs(const PropagationGraph& g, const NodeFe
         }
       }
     }
-    a.rows = standardise_columns(a.rows, info.kind == RelationKind::kOneToOne ? a.index : torch::Tensor());
-    spdlog::debug("model input {}: {} rows x {}, max |x| {:.2f}", relation_info(r).name, a.rows.size(0), a.rows.size(1),
-                  a.rows.abs().max().item<double>());
+    standardise_columns_(a.rows, info.kind == RelationKind::kOneToOne ? a.index : torch::Tensor());
+    if (spdlog::should_log(spdlog::level::debug))  // (the max reads the whole table: only when it is logged)
+      spdlog::debug("model input {}: {} rows x {}, max |x| {:.2f}", relation_info(r).name, a.rows.size(0),
+                    a.rows.size(1), a.rows.abs().max().item<double>());
     in.attributes.push_back(std::move(a));
+    timer.lap(relation_info(r).name);
   }
-  in.video = standardise_columns(in.video);
+  in.video = in.video.clone(torch::MemoryFormat::Contiguous);
+  standardise_columns_(in.video);
+  timer.lap("video");
   return in;
 }
 

@@ -1,6 +1,7 @@
 #include "models/rgcn_video_layer.h"
 
 #include "core/error.h"
+#include "core/progress.h"
 
 namespace spir {
 
@@ -45,6 +46,7 @@ struct VideoRelationTerms : torch::autograd::Function<VideoRelationTerms> {
     const variable_list in = ctx->get_saved_variables();
     const torch::Tensor &h1 = in[0], &ws = in[1];
     const torch::Tensor g = grads[0].contiguous();
+    PhaseTimer timer("rgcn layer 2 video op backward");
     const int64_t t = targets.size(0), chunk = holder->chunk;
     const bool need_h1 = ctx->needs_input_grad(0);
     torch::Tensor dh1 = need_h1 ? torch::zeros_like(h1) : torch::Tensor();
@@ -56,6 +58,7 @@ struct VideoRelationTerms : torch::autograd::Function<VideoRelationTerms> {
       if (dws.defined()) dws.addmm_(gk.t(), h1.index_select(0, tk));
       if (need_h1) dh1.index_add_(0, tk, gk.mm(ws));
     }
+    timer.lap("self-connection");
     variable_list result{dh1, dws, dbs};
     for (size_t r = 0; r < holder->groups.size(); ++r) {
       const torch::Tensor& w = in[3 + r];
@@ -64,6 +67,7 @@ struct VideoRelationTerms : torch::autograd::Function<VideoRelationTerms> {
         dw = g.t().mm(group_prefix_mean_rows(*holder->groups[r], h1, row_of, t));
       if (need_h1) group_prefix_mean_adjoint_add(*holder->groups[r], g.mm(w), row_of, dh1);
       result.push_back(dw);
+      timer.lap("a video relation");
     }
     result.push_back(torch::Tensor());  // targets
     result.push_back(torch::Tensor());  // holder
