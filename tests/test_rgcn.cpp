@@ -13,6 +13,7 @@
 #include "features/node_features.h"
 #include "graph/aggregate.h"
 #include "graph/edges.h"
+#include "models/gather_sum.h"
 #include "models/persistence.h"
 #include "models/relu_dropout.h"
 #include "models/rgcn.h"
@@ -220,4 +221,26 @@ TEST(ReluDropout, KeepsOneMinusPScaledAndIsReproducible) {
   EXPECT_TRUE(torch::allclose(zl.grad(), g * kept.to(torch::kFloat32) / (1 - p)));
   // p = 0 is plain relu.
   EXPECT_TRUE(torch::equal(relu_dropout(z, 0.0), torch::relu(z)));
+}
+
+// gather_sum equals the sum of index_select calls (one table read in order), in values and in every table's
+// gradient, with repeated indices; a bad index is an error.
+TEST(GatherSum, EqualsSumOfIndexSelects) {
+  torch::manual_seed(3);
+  const int64_t rows = 37, d = 5;
+  const torch::Tensor a0 = torch::randn({rows, d}), b0 = torch::randn({4, d}), c0 = torch::randn({50, d});
+  const torch::Tensor ib = torch::randint(4, {rows}, torch::kInt64), ic = torch::randint(50, {rows}, torch::kInt64);
+  const torch::Tensor w = torch::randn({rows, d});
+  auto leaf = [](const torch::Tensor& x) { return x.clone().requires_grad_(true); };
+  torch::Tensor a1 = leaf(a0), b1 = leaf(b0), c1 = leaf(c0), a2 = leaf(a0), b2 = leaf(b0), c2 = leaf(c0);
+  const torch::Tensor ours = gather_sum({a1, b1, c1}, {torch::Tensor(), ib, ic}, rows);
+  const torch::Tensor ref = a2 + b2.index_select(0, ib) + c2.index_select(0, ic);
+  EXPECT_TRUE(torch::allclose(ours, ref, 1e-6, 1e-6));
+  (ours * w).sum().backward();
+  (ref * w).sum().backward();
+  EXPECT_TRUE(torch::allclose(a1.grad(), a2.grad(), 1e-6, 1e-6));
+  EXPECT_TRUE(torch::allclose(b1.grad(), b2.grad(), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(c1.grad(), c2.grad(), 1e-6, 1e-6));
+  EXPECT_THROW(gather_sum({b0}, {torch::full({rows}, 4, torch::kInt64)}, rows), Error);
+  EXPECT_THROW(gather_sum({b0}, {torch::Tensor()}, rows), Error);
 }

@@ -27,8 +27,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--hidden", opt->rgcn.hidden, "d_g, hidden and output size (paper: 1024)")->capture_default_str();
   cmd->add_option("--bases", opt->rgcn.bases, "rgcn: 0 = a full weight per relation; B > 0 = basis decomposition with B bases")
       ->capture_default_str();
+  opt->rgcn.target_chunk = -1;
   cmd->add_option("--target-chunk", opt->rgcn.target_chunk,
-                  "rgcn: layer 2 over at most this many target rows at a time, recomputed in the backward pass (0 = all at once)")
+                  "rgcn: layer 2 over at most this many target rows at a time, recomputed in the backward pass (0 = all at "
+                  "once; -1 = chunks of 65536 when there are more train targets than that)")
       ->capture_default_str();
   cmd->add_option("--dropout", opt->rgcn.dropout, "dropout")->capture_default_str();
   cmd->add_option("--lr", opt->lr, "Adam learning rate")->capture_default_str();

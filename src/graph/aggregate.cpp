@@ -178,9 +178,52 @@ void group_prefix_mean_adjoint_add(const GroupOrderTensors& g, const torch::Tens
                              [&] { prefix_mean_backward<scalar_t, true>(g, yc, out, row_of.data_ptr<int64_t>()); });
 }
 
+void index_add_rows_(torch::Tensor& out, const torch::Tensor& index, const torch::Tensor& src) {
+  if (out.dim() != 2 || src.dim() != 2 || out.size(1) != src.size(1) || !out.is_contiguous() ||
+      out.scalar_type() != src.scalar_type() || index.scalar_type() != torch::kInt64 || index.dim() != 1 ||
+      index.size(0) != src.size(0))
+    throw Error("index_add_rows_: out [N, d] contiguous, index int64 [M] and src [M, d] of out's dtype are needed");
+  const torch::Tensor sc = src.contiguous(), ic = index.contiguous();
+  const int64_t m = sc.size(0), d = sc.size(1), n = out.size(0);
+  const int64_t* ip = ic.data_ptr<int64_t>();
+  for (int64_t i = 0; i < m; ++i)
+    if (ip[i] < 0 || ip[i] >= n) throw Error("index_add_rows_: index " + std::to_string(ip[i]) + " outside [0, " + std::to_string(n) + ")");
+  AT_DISPATCH_FLOATING_TYPES(sc.scalar_type(), "index_add_rows_", [&] {
+    const scalar_t* sp = sc.data_ptr<scalar_t>();
+    scalar_t* op = out.data_ptr<scalar_t>();
+    // Threads split the columns, so no two write the same element; narrow rows run on one thread.
+    at::parallel_for(0, d, d >= 64 ? 32 : d, [&](int64_t c0, int64_t c1) {
+      for (int64_t i = 0; i < m; ++i) {
+        const scalar_t* s_row = sp + i * d;
+        scalar_t* o_row = op + ip[i] * d;
+        for (int64_t c = c0; c < c1; ++c) o_row[c] += s_row[c];
+      }
+    });
+  });
+}
+
+namespace {
+// Differentiable segment mean: sums with index_add_rows_, backward gathers the gradient rows by owner.
+struct SegmentMean : torch::autograd::Function<SegmentMean> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& owner,
+                               const torch::Tensor& inv_count, int64_t videos) {
+    torch::Tensor sum = torch::zeros({videos, x.size(1)}, x.options());
+    index_add_rows_(sum, owner, x);
+    ctx->save_for_backward({owner, inv_count});
+    return sum.mul_(inv_count.unsqueeze(1));
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor gx = (grads[0] * saved[1].unsqueeze(1)).index_select(0, saved[0]);
+    return {gx, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+}  // namespace
+
 torch::Tensor segment_mean(const torch::Tensor& owner, const torch::Tensor& counts, const torch::Tensor& x, int64_t videos) {
-  torch::Tensor sum = torch::zeros({videos, x.size(1)}, x.options()).index_add(0, owner, x);
-  return sum / counts.clamp_min(1).to(x.dtype()).unsqueeze(1);
+  const torch::Tensor inv_count = 1.0 / counts.clamp_min(1).to(x.dtype());
+  return SegmentMean::apply(x, owner, inv_count, videos);
 }
 
 const GroupOrderTensors& GraphTensors::group(Relation r) const {

@@ -30,6 +30,11 @@ torch::Tensor group_prefix_mean_rows(const GroupOrderTensors& g, const torch::Te
 void group_prefix_mean_adjoint_add(const GroupOrderTensors& g, const torch::Tensor& y, const torch::Tensor& row_of,
                                    torch::Tensor& out);
 
+// out[index[i]] += src[i] for every row i (a scatter-add; rows of src may share a target), parallel over columns.
+// out: contiguous [N, d]; src: [M, d] of out's dtype; index: int64 [M] in [0, N). LibTorch's index_add_ runs one
+// small kernel per row on one thread, which costs seconds at the paper's scale.
+void index_add_rows_(torch::Tensor& out, const torch::Tensor& index, const torch::Tensor& src);
+
 // out[v] = mean of x[c] over the comment nodes c of video node v (zeros where none). owner: comment node → video
 // node (int64 [C]); counts: float [V] comments per video node. Differentiable in x.
 torch::Tensor segment_mean(const torch::Tensor& owner, const torch::Tensor& counts, const torch::Tensor& x, int64_t videos);

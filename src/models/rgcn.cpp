@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "models/gather_sum.h"
 #include "models/relu_dropout.h"
 #include "models/rgcn_video_layer.h"
 
@@ -174,7 +175,7 @@ torch::Tensor RgcnImpl::add_relation_terms(int layer, torch::Tensor out,
 
 torch::Tensor RgcnImpl::layer2_chunk(const Layer2Plan& plan, const torch::Tensor& tk, const std::vector<torch::Tensor>& inputs) {
   const int64_t k = tk.size(0);
-  torch::Tensor z = torch::zeros({k, opt_.hidden});
+  std::vector<torch::Tensor> gathered, gathered_at;  // transformed head rows, and where each target reads them
   std::vector<std::pair<Relation, torch::Tensor>> agg;
   for (size_t i = 0; i < plan.attributes.size(); ++i) {
     const RelationInput& a = plan.attributes[i];
@@ -192,11 +193,13 @@ torch::Tensor RgcnImpl::layer2_chunk(const Layer2Plan& plan, const torch::Tensor
     }
     const torch::Tensor idx = a.index.defined() ? a.index.index_select(0, tk) : tk;
     if (plan.transformed[i] >= 0) {  // W_r relu(W_head x) computed once per distinct head row: gather it
-      z = z + inputs[static_cast<size_t>(plan.transformed[i])].index_select(0, idx);
+      gathered.push_back(inputs[static_cast<size_t>(plan.transformed[i])]);
+      gathered_at.push_back(idx);
     } else {                         // more distinct head rows than targets: gather, then transform
       agg.push_back({a.relation, relu_dropout(head1_[i](a.rows.index_select(0, idx)), plan.p)});
     }
   }
+  torch::Tensor z = gathered.empty() ? torch::zeros({k, opt_.hidden}) : gather_sum(gathered, gathered_at, k);
   return add_relation_terms(2, z, agg);
 }
 
@@ -207,13 +210,32 @@ RgcnOutput RgcnImpl::forward(const GraphModelInputs& in, const torch::Tensor& ta
   PhaseTimer timer("rgcn forward");
   // Layer 1 (Eq. 8) over every video node: each relation's mean input, transformed, plus the self-connection. W_r is
   // linear, so mean(W y) = W mean(y): transform first where there are fewer distinct head rows than video nodes.
-  torch::Tensor z1 = self1_(in.video);
-  std::vector<std::pair<Relation, torch::Tensor>> agg1;
+  // The self-connection and every transform-first relation are summed in one pass (models/gather_sum.h); scalar
+  // relations (Eq. 6: 2 columns) are gathered first and transformed together in one product with the
+  // self-connection, which is cheaper than writing a [V, d_g] table per relation.
+  std::vector<torch::Tensor> tables{self1_(in.video)}, table_at{torch::Tensor()};
+  std::vector<std::pair<Relation, torch::Tensor>> agg1, comments_first;
+  std::vector<torch::Tensor> narrow_x, narrow_w;
   for (size_t i = 0; i < in.attributes.size(); ++i) {
     const RelationInput& a = in.attributes[i];
-    if (a.rows.size(0) < in.videos) z1.add_(in.attribute_mean(a, a.rows.matmul(weight(1, w1_[i]).t())));
-    else agg1.push_back({a.relation, in.attribute_mean(a, a.rows)});
+    if (a.rows.size(1) <= 4 && relation_info(a.relation).kind != RelationKind::kManyToOne) {
+      narrow_x.push_back(a.index.defined() ? a.rows.index_select(0, a.index) : a.rows);
+      narrow_w.push_back(weight(1, w1_[i]));
+    } else if (a.rows.size(0) >= in.videos) {
+      agg1.push_back({a.relation, in.attribute_mean(a, a.rows)});
+    } else if (relation_info(a.relation).kind == RelationKind::kManyToOne) {  // fewer comments than video nodes
+      comments_first.push_back({a.relation, in.attribute_mean(a, a.rows.matmul(weight(1, w1_[i]).t()))});
+    } else {
+      tables.push_back(a.rows.matmul(weight(1, w1_[i]).t()));
+      table_at.push_back(a.index);
+    }
   }
+  if (!narrow_x.empty()) tables[0].addmm_(torch::cat(narrow_x, 1), torch::cat(narrow_w, 1).t());
+  narrow_x.clear();
+  torch::Tensor z1 = gather_sum(tables, table_at, in.videos);
+  tables.clear();
+  for (const auto& [r, m] : comments_first) z1.add_(m);
+  comments_first.clear();
   timer.lap("layer 1 attribute relations");
   for (Relation r : in.video_relations) agg1.push_back({r, group_prefix_mean(in.graph.group(r), in.video)});
   timer.lap("layer 1 video means");

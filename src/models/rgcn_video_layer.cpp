@@ -56,7 +56,7 @@ struct VideoRelationTerms : torch::autograd::Function<VideoRelationTerms> {
       const int64_t k = std::min(chunk, t - lo);
       const torch::Tensor tk = targets.narrow(0, lo, k), gk = g.narrow(0, lo, k);
       if (dws.defined()) dws.addmm_(gk.t(), h1.index_select(0, tk));
-      if (need_h1) dh1.index_add_(0, tk, gk.mm(ws));
+      if (need_h1) index_add_rows_(dh1, tk, gk.mm(ws));
     }
     timer.lap("self-connection");
     variable_list result{dh1, dws, dbs};

@@ -45,8 +45,11 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
   const torch::Tensor train_idx = torch::tensor(train_ids, torch::kInt64), val_idx = torch::tensor(val_ids, torch::kInt64);
   const torch::Tensor y_train = y.index_select(0, train_idx), y_val = y.index_select(0, val_idx);
 
+  RgcnOptions ro = opt.rgcn;
+  if (ro.target_chunk < 0) ro.target_chunk = static_cast<int64_t>(train_ids.size()) > kAutoTargetChunk ? kAutoTargetChunk : 0;
+  if (ro.target_chunk > 0) spdlog::info("train rgcn: layer 2 in checkpointed chunks of {} targets", ro.target_chunk);
   torch::manual_seed(static_cast<int64_t>(opt.seed));
-  Rgcn model(in, opt.rgcn);
+  Rgcn model(in, ro);
   torch::optim::Adam optim(model->parameters(), torch::optim::AdamOptions(opt.lr).weight_decay(opt.weight_decay));
   result.trainable_parameters = count_parameters(*model).trainable;
   spdlog::info("train {}: {} trainable parameters, 0 frozen; {} train / {} val samples; {} video nodes",
@@ -121,7 +124,7 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   save_model_info(result.dir, {{"model", opt.model}, {"input", "Graph"}, {"ablation", Ablation::parse(opt.ablation).name()},
                                {"order", opt.order}, {"hidden", opt.rgcn.hidden}, {"dropout", opt.rgcn.dropout},
-                               {"bases", opt.rgcn.bases}, {"target_chunk", opt.rgcn.target_chunk},
+                               {"bases", opt.rgcn.bases}, {"target_chunk", ro.target_chunk},
                                {"lr", opt.lr}, {"epochs_run", result.epochs_run}, {"best_epoch", result.best_epoch + 1},
                                {"best_val_mae", result.best_val_mae}, {"trainable_parameters", result.trainable_parameters},
                                {"frozen_parameters", 0}, {"seed", opt.seed}, {"seconds", result.seconds}});

@@ -7,6 +7,10 @@
 
 namespace spir {
 
+// With target_chunk < 0, layer 2 runs in checkpointed chunks of this many targets when there are more train targets
+// than that: the paper's scale at d_g 1024 does not fit in 24 GiB without them, and smaller graphs pay nothing.
+constexpr int64_t kAutoTargetChunk = 65536;
+
 struct GraphTrainOptions {
   std::string model = "rgcn";
   std::string ablation;        // Table VI: "", "V", "VV", "IV", "CV"
@@ -15,7 +19,7 @@ struct GraphTrainOptions {
   double lr = 1e-3, weight_decay = 0;
   int patience = 20;           // epochs without a better validation MAE before stopping
   uint64_t seed = 7;
-  RgcnOptions rgcn;
+  RgcnOptions rgcn;            // rgcn.target_chunk < 0: automatic (see kAutoTargetChunk)
   bool resume = false;         // continue from DS/models/<name>/checkpoint.pt
   int stop_after = 0;          // > 0: stop (as if killed) after this many epochs of this call; for tests
 };
