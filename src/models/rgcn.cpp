@@ -214,17 +214,18 @@ RgcnOutput RgcnImpl::forward(const GraphModelInputs& in, const torch::Tensor& ta
   // relations (Eq. 6: 2 columns) are gathered first and transformed together in one product with the
   // self-connection, which is cheaper than writing a [V, d_g] table per relation.
   std::vector<torch::Tensor> tables{self1_(in.video)}, table_at{torch::Tensor()};
-  std::vector<std::pair<Relation, torch::Tensor>> agg1, comments_first;
+  std::vector<std::pair<Relation, torch::Tensor>> agg1;
+  std::vector<torch::Tensor> comments_first;
   std::vector<torch::Tensor> narrow_x, narrow_w;
   for (size_t i = 0; i < in.attributes.size(); ++i) {
     const RelationInput& a = in.attributes[i];
     if (a.rows.size(1) <= 4 && relation_info(a.relation).kind != RelationKind::kManyToOne) {
-      narrow_x.push_back(a.index.defined() ? a.rows.index_select(0, a.index) : a.rows);
+      narrow_x.push_back(in.attribute_mean(a, a.rows));  // the node's own row
       narrow_w.push_back(weight(1, w1_[i]));
     } else if (a.rows.size(0) >= in.videos) {
       agg1.push_back({a.relation, in.attribute_mean(a, a.rows)});
     } else if (relation_info(a.relation).kind == RelationKind::kManyToOne) {  // fewer comments than video nodes
-      comments_first.push_back({a.relation, in.attribute_mean(a, a.rows.matmul(weight(1, w1_[i]).t()))});
+      comments_first.push_back(in.attribute_mean(a, a.rows.matmul(weight(1, w1_[i]).t())));
     } else {
       tables.push_back(a.rows.matmul(weight(1, w1_[i]).t()));
       table_at.push_back(a.index);
@@ -234,7 +235,7 @@ RgcnOutput RgcnImpl::forward(const GraphModelInputs& in, const torch::Tensor& ta
   narrow_x.clear();
   torch::Tensor z1 = gather_sum(tables, table_at, in.videos);
   tables.clear();
-  for (const auto& [r, m] : comments_first) z1.add_(m);
+  for (const torch::Tensor& m : comments_first) z1.add_(m);
   comments_first.clear();
   timer.lap("layer 1 attribute relations");
   for (Relation r : in.video_relations) agg1.push_back({r, group_prefix_mean(in.graph.group(r), in.video)});
@@ -284,8 +285,7 @@ RgcnOutput RgcnImpl::forward(const GraphModelInputs& in, const torch::Tensor& ta
           [this, plan, tk](const std::vector<torch::Tensor>& x) { return layer2_chunk(plan, tk, x); });
       zk = Checkpoint::apply(at::TensorList(heads), fn);
     }
-    if (k == n) z2.add_(zk);
-    else z2.narrow(0, lo, k).add_(zk);
+    z2.narrow(0, lo, k).add_(zk);
   }
   heads.clear();
   timer.lap("layer 2 attribute relations");

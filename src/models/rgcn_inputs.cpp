@@ -76,10 +76,10 @@ void standardise_columns_(torch::Tensor& x, const torch::Tensor& index = {}) {
   }
 }
 
-// A table's rows as a fresh float32 tensor that this code owns (the loaded tables are memory-mapped files).
-torch::Tensor owned_rows(const NodeFeatureTable& t) {
-  torch::Tensor x = t.expand_rows(0, t.row_count());
-  return t.hours.defined() ? x.contiguous() : x.clone(torch::MemoryFormat::Contiguous);
+// x, read from table t, as a contiguous tensor this code owns and may change in place: x itself when t computed
+// it (time encodings, or rows gathered through t's index), else a copy (the loaded tables are memory-mapped files).
+torch::Tensor owned(const NodeFeatureTable& t, const torch::Tensor& x, bool gathered) {
+  return t.hours.defined() || gathered ? x.contiguous() : x.clone(torch::MemoryFormat::Contiguous);
 }
 }  // namespace
 
@@ -88,7 +88,8 @@ GraphModelInputs make_graph_model_inputs(const PropagationGraph& g, const NodeFe
   GraphModelInputs in;
   in.videos = g.videos;
   in.graph = to_tensors(g);
-  in.video = f[NodeType::kVideo].matrix().contiguous();
+  const NodeFeatureTable& video = f[NodeType::kVideo];
+  in.video = owned(video, video.matrix(), video.index.defined());
   if (ablation.no_video_features) in.video = torch::zeros_like(in.video);
   timer.lap("graph tensors and video rows");
   for (int i = 0; i < kNumRelations; ++i) {
@@ -100,7 +101,7 @@ GraphModelInputs make_graph_model_inputs(const PropagationGraph& g, const NodeFe
       continue;
     }
     const NodeFeatureTable& t = f[info.head];
-    RelationInput a{r, owned_rows(t), {}};
+    RelationInput a{r, owned(t, t.expand_rows(0, t.row_count()), false), {}};
     switch (info.kind) {
       case RelationKind::kSharedHead:
         a.index = r == Relation::kIsPlatformOf ? in.graph.platform_of : in.graph.topic_of;
@@ -124,7 +125,6 @@ GraphModelInputs make_graph_model_inputs(const PropagationGraph& g, const NodeFe
     in.attributes.push_back(std::move(a));
     timer.lap(relation_info(r).name);
   }
-  in.video = in.video.clone(torch::MemoryFormat::Contiguous);
   standardise_columns_(in.video);
   timer.lap("video");
   return in;

@@ -28,7 +28,8 @@ struct VideoRelationTerms : torch::autograd::Function<VideoRelationTerms> {
     torch::Tensor out = torch::empty({t, ws.size(0)}, h1.options());
     for (int64_t lo = 0; lo < t; lo += chunk) {  // W_0 h1[t] + b_0
       const int64_t k = std::min(chunk, t - lo);
-      out.narrow(0, lo, k).copy_(torch::addmm(bs, h1.index_select(0, targets.narrow(0, lo, k)), ws.t()));
+      torch::Tensor part = out.narrow(0, lo, k);
+      torch::addmm_out(part, bs, h1.index_select(0, targets.narrow(0, lo, k)), ws.t());
     }
     for (size_t r = 0; r < holder->groups.size(); ++r)
       out.addmm_(group_prefix_mean_rows(*holder->groups[r], h1, row_of, t), inputs[3 + r].t());
