@@ -22,6 +22,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--model", opt->model, "rgcn (stage 1, Eq. 8-9, full graph); gcn, han, hetsann, rgcn-sampled (sampled neighbourhoods, paper 5.1); gbdt (xgboost on tabular features); persistence (current level); netgpt (stages 2-3, needs --llm and a trained rgcn); llm (LLM-only baseline with LoRA, needs --llm)")
       ->check(CLI::IsMember({"rgcn", "gbdt", "persistence", "gcn", "han", "hetsann", "rgcn-sampled", "netgpt", "llm"}))->capture_default_str();
   cmd->add_option("--ablate", opt->ablation, "Table VI ablation: V, VV, IV or CV (graph models); SLF (netgpt: skip stage 2)")->check(CLI::IsMember({"", "V", "VV", "IV", "CV", "SLF"}));
+  cmd->add_option("--name", opt->name, "graph models: the run's folder under DS/models/ (default: the model, plus -ABLATION), to keep several settings of one model side by side in the report");
   cmd->add_flag("--resume", opt->resume, "continue from the last checkpoint of this run");
   cmd->add_option("--epochs", opt->epochs, "most epochs (full-graph steps)")->capture_default_str();
   cmd->add_option("--hidden", opt->rgcn.hidden, "d_g, hidden and output size (paper: 1024)")->capture_default_str();
@@ -33,7 +34,8 @@ void add_train_command(CLI::App& app) {
                   "once; -1 = chunks of 65536 when there are more train targets than that)")
       ->capture_default_str();
   cmd->add_option("--dropout", opt->rgcn.dropout, "dropout")->capture_default_str();
-  cmd->add_option("--lr", opt->lr, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--lr", opt->lr, "Adam learning rate; 0 = the model's default (rgcn: 3e-3 up to d_g 64, then 3e-3*(64/d_g)^2, 1.2e-5 at 1024; sampled GNNs: 1e-3)")->capture_default_str();
+  cmd->add_option("--warmup", opt->warmup, "rgcn: epochs of linear learning-rate warm-up from lr/warmup to lr")->capture_default_str();
   cmd->add_option("--weight-decay", opt->weight_decay, "Adam weight decay (L2) of the graph models")->capture_default_str();
   cmd->add_option("--patience", opt->patience, "early stopping: epochs without a better validation MAE")->capture_default_str();
   cmd->add_option("--order", opt->order, "graph order: ctime or post")->check(CLI::IsMember({"ctime", "post"}))->capture_default_str();
@@ -67,6 +69,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--checkpoint-steps", llm->checkpoint_steps, "netgpt, llm: also checkpoint every N steps (0 = per epoch)")
       ->capture_default_str();
   cmd->callback([opt, dir, gbdt, sampled, llm, cmd] {
+    const bool graph_model = opt->model == "rgcn" || is_sampled_gnn(opt->model);
+    if (!opt->name.empty() && !graph_model)
+      throw CLI::ValidationError("--name", "applies to the graph models (rgcn, gcn, han, hetsann, rgcn-sampled) only");
     if (opt->model == "netgpt" || opt->model == "llm") {
       LlmTrainOptions l = *llm;
       l.model = opt->model, l.ablation = opt->ablation, l.seed = opt->seed, l.resume = opt->resume;
@@ -81,7 +86,9 @@ void add_train_command(CLI::App& app) {
     }
     if (is_sampled_gnn(opt->model)) {
       SampledTrainOptions s = *sampled;
-      s.model = opt->model, s.ablation = opt->ablation, s.order = opt->order, s.epochs = opt->epochs, s.lr = opt->lr;
+      s.model = opt->model, s.ablation = opt->ablation, s.order = opt->order, s.epochs = opt->epochs;
+      if (opt->lr > 0) s.lr = opt->lr;
+      s.name = opt->name;
       s.weight_decay = opt->weight_decay, s.patience = opt->patience, s.seed = opt->seed, s.resume = opt->resume;
       s.gnn.hidden = opt->rgcn.hidden, s.gnn.dropout = opt->rgcn.dropout;
       const SampledTrainResult r = train_sampled_model(*dir, s);

@@ -18,11 +18,16 @@ namespace spir {
 
 namespace fs = std::filesystem;
 
-std::string graph_run_name(const GraphTrainOptions& opt) {
-  std::string ablation = Ablation::parse(opt.ablation).name();
-  for (char& c : ablation)
-    if (c == ',') c = '-';
-  return ablation.empty() ? opt.model : opt.model + "-" + ablation;
+std::string graph_run_name(const GraphTrainOptions& opt) { return run_folder_name(opt.model, opt.ablation, opt.name); }
+
+double default_graph_lr(int64_t hidden) {
+  const double ratio = 64.0 / static_cast<double>(std::max<int64_t>(1, hidden));
+  return 3e-3 * std::min(1.0, ratio * ratio);
+}
+
+double warmup_lr(double lr, int warmup, int64_t epoch) {
+  if (warmup <= 0 || epoch >= warmup) return lr;
+  return lr * static_cast<double>(epoch + 1) / static_cast<double>(warmup);
 }
 
 GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOptions& opt) {
@@ -50,7 +55,8 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
   if (ro.target_chunk > 0) spdlog::info("train rgcn: layer 2 in checkpointed chunks of {} targets", ro.target_chunk);
   torch::manual_seed(static_cast<int64_t>(opt.seed));
   Rgcn model(in, ro);
-  torch::optim::Adam optim(model->parameters(), torch::optim::AdamOptions(opt.lr).weight_decay(opt.weight_decay));
+  const double base_lr = opt.lr > 0 ? opt.lr : default_graph_lr(ro.hidden);
+  torch::optim::Adam optim(model->parameters(), torch::optim::AdamOptions(base_lr).weight_decay(opt.weight_decay));
   result.trainable_parameters = count_parameters(*model).trainable;
   spdlog::info("train {}: {} trainable parameters, 0 frozen; {} train / {} val samples; {} video nodes",
                graph_run_name(opt), result.trainable_parameters, train_ids.size(), val_ids.size(), g.videos);
@@ -79,6 +85,8 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
     const torch::Tensor loss = torch::nn::functional::smooth_l1_loss(pred, y_train);
     optim.zero_grad();
     loss.backward();
+    const double lr = warmup_lr(base_lr, opt.warmup, st.next_epoch);
+    for (auto& group : optim.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     optim.step();
     // Evaluate: validation MAE for early stopping (layer 2 at the val rows only); the curves' per-platform train
     // ACC/MSE come from this epoch's training pass (before its step), not from a second pass over the train split.
@@ -96,8 +104,8 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
     } else {
       ++st.bad_epochs;
     }
-    spdlog::info("train {} epoch {}: loss {:.4f}, val MAE {:.4f} (best {:.4f} at {}), {:.1f} s", graph_run_name(opt),
-                 st.next_epoch + 1, loss.item<double>(), val_mae, st.best_val_mae, st.best_epoch + 1,
+    spdlog::info("train {} epoch {}: lr {:.3g}, loss {:.4f}, val MAE {:.4f} (best {:.4f} at {}), {:.1f} s",
+                 graph_run_name(opt), st.next_epoch + 1, lr, loss.item<double>(), val_mae, st.best_val_mae, st.best_epoch + 1,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count());
     CheckpointState next = st;
     ++next.next_epoch;
@@ -125,7 +133,7 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
   save_model_info(result.dir, {{"model", opt.model}, {"input", "Graph"}, {"ablation", Ablation::parse(opt.ablation).name()},
                                {"order", opt.order}, {"hidden", opt.rgcn.hidden}, {"dropout", opt.rgcn.dropout},
                                {"bases", opt.rgcn.bases}, {"target_chunk", ro.target_chunk},
-                               {"lr", opt.lr}, {"epochs_run", result.epochs_run}, {"best_epoch", result.best_epoch + 1},
+                               {"lr", base_lr}, {"warmup", opt.warmup}, {"epochs_run", result.epochs_run}, {"best_epoch", result.best_epoch + 1},
                                {"best_val_mae", result.best_val_mae}, {"trainable_parameters", result.trainable_parameters},
                                {"frozen_parameters", 0}, {"seed", opt.seed}, {"seconds", result.seconds}});
   return result;

@@ -37,12 +37,7 @@ void shuffle(std::vector<int64_t>& v, Rng& rng) {
 
 }  // namespace
 
-std::string sampled_run_name(const SampledTrainOptions& opt) {
-  std::string ablation = Ablation::parse(opt.ablation).name();
-  for (char& c : ablation)
-    if (c == ',') c = '-';
-  return ablation.empty() ? opt.model : opt.model + "-" + ablation;
-}
+std::string sampled_run_name(const SampledTrainOptions& opt) { return run_folder_name(opt.model, opt.ablation, opt.name); }
 
 std::vector<double> predict_sampled(SampledGnn& model, const PropagationGraph& g, const GraphModelInputs& in,
                                     const std::vector<int64_t>& targets, const BlockOptions& block, int batch_size, uint64_t seed) {

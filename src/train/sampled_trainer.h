@@ -14,6 +14,7 @@ namespace spir {
 struct SampledTrainOptions {
   std::string model = "gcn";    // gcn | han | hetsann | rgcn-sampled
   std::string ablation;         // Table VI: "", "V", "VV", "IV", "CV"
+  std::string name;             // run folder under DS/models/; empty: the model and ablation (sampled_run_name)
   std::string order = "ctime";  // graph order
   int epochs = 200;
   double lr = 1e-3, weight_decay = 0;
@@ -35,7 +36,7 @@ struct SampledTrainResult {
   int64_t trainable_parameters = 0, frozen_parameters = 0;
 };
 
-// The folder name of a run: the model, plus "-" and the ablation ("gcn", "han-VV").
+// The folder name of a run: opt.name, else the model plus "-" and the ablation ("gcn", "han-VV").
 std::string sampled_run_name(const SampledTrainOptions& opt);
 
 // Trains and writes DS/models/<name>/{checkpoint.pt, best.pt, predictions.csv, model.json, curves.csv}.

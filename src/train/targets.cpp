@@ -1,8 +1,25 @@
 #include "train/targets.h"
 
+#include <cctype>
+
 #include "core/error.h"
+#include "models/rgcn_inputs.h"
 
 namespace spir {
+
+std::string run_folder_name(const std::string& model, const std::string& ablation, const std::string& name) {
+  if (!name.empty()) {
+    for (char c : name)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+        throw Error("run name '" + name + "': use letters, digits, '-', '_' and '.' only (it names a folder under DS/models/)");
+    if (name == "." || name == "..") throw Error("run name '" + name + "' is not a folder name");
+    return name;
+  }
+  std::string a = Ablation::parse(ablation).name();
+  for (char& c : a)
+    if (c == ',') c = '-';
+  return a.empty() ? model : model + "-" + a;
+}
 
 TrainTargets train_targets(const Dataset& d, int64_t videos, const std::string& ds_dir) {
   TrainTargets t;

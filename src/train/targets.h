@@ -15,6 +15,10 @@ struct TrainTargets {
   torch::Tensor y;                          // [videos] float level (Table II), -1 where unlabelled
 };
 
+// The folder of a graph run under DS/models/: `name` when given (one path component: letters, digits, '-', '_',
+// '.'; Error otherwise), else the model plus "-" and the ablation ("rgcn", "rgcn-VV", "gcn-V-CV").
+std::string run_folder_name(const std::string& model, const std::string& ablation, const std::string& name);
+
 // Targets of a dataset whose graph has one video node per sample; Error (naming ds_dir) when the train or the val
 // split has no labelled sample.
 TrainTargets train_targets(const Dataset& d, int64_t videos, const std::string& ds_dir);
