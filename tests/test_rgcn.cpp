@@ -156,7 +156,7 @@ TEST(GraphTrainer, WarmupAndDefaultLearningRate) {
   EXPECT_DOUBLE_EQ(default_graph_lr(1024), 3e-3 / 256);
 }
 
-// At the paper's width (d_g 1024) the default learning rate and warm-up train: after 12 full-batch epochs on synth
+// At the paper's width (d_g 1024) the default learning rate trains: after 12 full-batch epochs on synth
 // tiny the best validation MAE is below the constant (train-mean) predictor's. With Adam's lr 1e-3 and no warm-up,
 // the first step saturates the sigmoid of Eq. 9 and the validation MAE stays above the constant predictor's.
 TEST(GraphTrainer, DefaultLearningRateTrainsAtPaperWidth) {
@@ -179,7 +179,7 @@ TEST(GraphTrainer, DefaultLearningRateTrainsAtPaperWidth) {
   opt.epochs = 4;
   opt.name = "rgcn-width-lr1e-3";
   const GraphTrainResult saturated = train_graph_model(ds, opt);
-  std::printf("d_g 1024 on tiny: best val MAE %.4f (defaults, 12 epochs), %.4f (lr 1e-3, no warm-up, 4 epochs); constant %.4f\n",
+  std::printf("d_g 1024 on tiny: best val MAE %.4f (default lr, 12 epochs), %.4f (lr 1e-3, no warm-up, 4 epochs); constant %.4f\n",
               tuned.best_val_mae, saturated.best_val_mae, constant_val_mae);
   EXPECT_LT(tuned.best_val_mae, constant_val_mae);
   EXPECT_GT(saturated.best_val_mae, constant_val_mae);
