@@ -1,10 +1,12 @@
 // Stage-1 RGCN epochs at a dataset's scale, with the time of each phase and the peak RSS: what `spir train` does per
 // epoch (layer 2 and the loss at the train rows, backward, Adam step, validation pass at the val rows), for
-//   exact:        the model of models/rgcn.h (implicit full-neighbourhood means, Eq. 8–9), or
+//   exact:        the model of models/rgcn.h (implicit full-neighbourhood means, Eq. 8–9) as spir train runs it:
+//                 the validation pass shares layer 1 with the training pass (Rgcn::forward_train_eval),
+//   exact-separate: the same model with a validation pass of its own after the step (layer 1 computed twice),
 //   materialised: the same equations over materialised edge lists (index_select + index_add_ per relation, every
 //                 layer at every video node), the straightforward reference.
 // Run each configuration in its own process (bench/stage1.sh does) so that one peak does not hide another.
-//   usage: bench_rgcn DS_DIR [exact|materialised] [hidden] [bases] [target_chunk] [epochs]
+//   usage: bench_rgcn DS_DIR [exact|exact-separate|materialised] [hidden] [bases] [target_chunk] [epochs]
 
 #include <chrono>
 #include <cstdio>
@@ -21,6 +23,7 @@
 #include "graph/edges.h"
 #include "models/rgcn.h"
 #include "tensor/torch_info.h"
+#include "train/graph_trainer.h"
 #include "train/targets.h"
 
 using namespace spir;
@@ -68,7 +71,7 @@ struct Materialised {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: bench_rgcn DS_DIR [exact|materialised] [hidden] [bases] [target_chunk] [epochs]\n";
+    std::cerr << "usage: bench_rgcn DS_DIR [exact|exact-separate|materialised] [hidden] [bases] [target_chunk] [epochs]\n";
     return 2;
   }
   const std::string ds = argv[1], mode = argc > 2 ? argv[2] : "exact";
@@ -77,7 +80,7 @@ int main(int argc, char** argv) {
   ro.bases = argc > 4 ? std::stoll(argv[4]) : 0;
   ro.target_chunk = argc > 5 ? std::stoll(argv[5]) : 0;
   const int epochs = argc > 6 ? std::stoi(argv[6]) : 2;
-  if (mode != "exact" && mode != "materialised") {
+  if (mode != "exact" && mode != "exact-separate" && mode != "materialised") {
     std::cerr << "mode must be exact or materialised\n";
     return 2;
   }
@@ -121,7 +124,7 @@ int main(int argc, char** argv) {
 
   torch::manual_seed(7);
   Rgcn model(in, ro);
-  torch::optim::Adam optim(model->parameters(), torch::optim::AdamOptions(1e-3));
+  torch::optim::Adam optim(model->parameters(), torch::optim::AdamOptions(default_graph_lr(ro.hidden)));
   int64_t params = 0;
   for (const auto& p : model->parameters()) params += p.numel();
   std::printf("%lld parameters\n", static_cast<long long>(params));
@@ -129,8 +132,15 @@ int main(int argc, char** argv) {
   for (int ep = 0; ep < epochs; ++ep) {
     const auto te = std::chrono::steady_clock::now();
     model->train();
-    torch::Tensor pred = mode == "exact" ? model->forward(in, train_idx).level
-                                         : mat.forward(model, in, ro.dropout).index_select(0, train_idx);
+    torch::Tensor pred, shared_val;
+    if (mode == "exact") {
+      RgcnTrainEvalOutput both = model->forward_train_eval(in, train_idx, val_idx);
+      pred = both.train.level;
+      shared_val = both.eval_level;
+    } else {
+      pred = mode == "exact-separate" ? model->forward(in, train_idx).level
+                                      : mat.forward(model, in, ro.dropout).index_select(0, train_idx);
+    }
     torch::Tensor loss = torch::nn::functional::smooth_l1_loss(pred, y_train);
     const double t_fwd = seconds_since(te);
     optim.zero_grad();
@@ -140,10 +150,13 @@ int main(int argc, char** argv) {
     const double t_step = seconds_since(te) - t_fwd - t_bwd;
     pred = torch::Tensor();
     double val_mae = 0;
-    {
+    if (shared_val.defined()) {  // scored in the training pass (the parameters before this step)
+      val_mae = (shared_val - y_val).abs().mean().item<double>();
+    } else {
       torch::NoGradGuard no_grad;
       model->eval();
-      const torch::Tensor v = mode == "exact" ? model->forward(in, val_idx).level : mat.forward(model, in, 0.0).index_select(0, val_idx);
+      const torch::Tensor v = mode == "exact-separate" ? model->forward(in, val_idx).level
+                                                       : mat.forward(model, in, 0.0).index_select(0, val_idx);
       val_mae = (v - y_val).abs().mean().item<double>();
     }
     const double t_all = seconds_since(te);

@@ -3,6 +3,7 @@
 #   exact         full-graph RGCN (models/rgcn.h: implicit full-neighbourhood means, layer 2 at the train rows),
 #   exact+chunks  the same with checkpointed layer-2 target chunks of 65536 (what spir train picks by itself when
 #                 there are more train targets than that; at the paper's scale and d_g 1024 the only variant that fits),
+#   exact-separate the same with its own validation pass after the step (layer 1 computed again), for comparison,
 #   sampled       RGCN over sampled neighbourhoods, fan-out 50 per relation per layer (spir train --model
 #                 rgcn-sampled); stopped after a time limit, the epoch time extrapolated from its progress lines,
 # and, at the materialised scale (default small, the largest built-in scale whose edge lists fit in memory), exact
@@ -44,6 +45,7 @@ echo "== scale $scale, d_g $hidden"
 prepare "$scale" "$work/$scale"
 run_bench "exact" "$work/$scale/ds" exact "$hidden" 0 0 2
 run_bench "exact, target chunks of 65536" "$work/$scale/ds" exact "$hidden" 0 65536 2
+run_bench "exact, separate validation pass" "$work/$scale/ds" exact-separate "$hidden" 0 65536 2
 echo "-- sampled (fan-out 50), stopped after $sampled_limit s"
 timeout "$sampled_limit" "$spir" train "$work/$scale/ds" --model rgcn-sampled --hidden "$hidden" --fanout 50 --epochs 1 \
   > "$work/sampled.log" 2>&1 || true

@@ -1,6 +1,6 @@
 // RGCN options for the paper's scale: basis decomposition equals Eq. 8–9 over materialised edges with every W_r
 // formed explicitly from the bases; outputs at chosen targets equal the full-graph outputs at those rows; chunked,
-// checkpointed layer 2 equals the unchunked one (values and gradients).
+// checkpointed layer 2 equals the unchunked one (values and gradients); the shared train + eval pass equals two passes.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -182,4 +182,31 @@ TEST(RgcnBasis, CheckpointReplaysDropoutMasks) {
   const Grads gb = take_grads(chunked, b, w);
   EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-6)) << (a - b).abs().max().item<float>();
   expect_same_grads(ga, gb, 1e-3, 1e-4);
+}
+
+// forward_train_eval is forward() twice with the same parameters: its training output (dropout on, checkpointed
+// chunks) has the values and gradients of forward() from the same random state, and its evaluation levels equal
+// eval() then forward() at the evaluation targets.
+TEST(RgcnBasis, TrainEvalPassEqualsSeparatePasses) {
+  const TinyGraph& t = tiny();
+  const torch::Tensor tg = some_targets(t.g.videos);
+  const torch::Tensor ev = torch::arange(1, t.g.videos, 3, torch::kInt64);
+  const torch::Tensor w = torch::rand({tg.size(0)});
+  torch::manual_seed(15);
+  Rgcn model(t.in, RgcnOptions{8, 0.5, 0, 5});
+  model->train();
+  torch::manual_seed(98);
+  const torch::Tensor a = model->forward(t.in, tg).level;
+  const Grads ga = take_grads(model, a, w);
+  torch::manual_seed(98);
+  const RgcnTrainEvalOutput both = model->forward_train_eval(t.in, tg, ev);
+  EXPECT_FALSE(both.eval_level.requires_grad());
+  const Grads gb = take_grads(model, both.train.level, w);
+  EXPECT_TRUE(torch::allclose(a, both.train.level, 1e-5, 1e-6)) << (a - both.train.level).abs().max().item<float>();
+  expect_same_grads(ga, gb, 1e-3, 1e-4);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const torch::Tensor e = model->forward(t.in, ev).level;
+  ASSERT_EQ(both.eval_level.size(0), ev.size(0));
+  EXPECT_TRUE(torch::allclose(e, both.eval_level, 1e-5, 1e-6)) << (e - both.eval_level).abs().max().item<float>();
 }

@@ -204,10 +204,29 @@ torch::Tensor RgcnImpl::layer2_chunk(const Layer2Plan& plan, const torch::Tensor
 }
 
 RgcnOutput RgcnImpl::forward(const GraphModelInputs& in, const torch::Tensor& targets) {
-  const bool all = !targets.defined();
-  const int64_t n = all ? in.videos : targets.size(0);
   const double p = is_training() ? opt_.dropout : 0.0;
-  PhaseTimer timer("rgcn forward");
+  const torch::Tensor h1 = relu_dropout(layer1(in), p);  // z1 is freed here: relu_dropout keeps only its output
+  return layer2(in, h1, targets, p);
+}
+
+RgcnTrainEvalOutput RgcnImpl::forward_train_eval(const GraphModelInputs& in, const torch::Tensor& targets,
+                                                 const torch::Tensor& eval_targets) {
+  const double p = is_training() ? opt_.dropout : 0.0;
+  torch::Tensor z1 = layer1(in);
+  RgcnTrainEvalOutput out;
+  {  // evaluation: relu without dropout (what eval() gives), no autograd graph; draws no random numbers, so the
+     // training pass below gets the dropout masks it would get alone
+    torch::NoGradGuard no_grad;
+    out.eval_level = layer2(in, torch::relu(z1.detach()), eval_targets, 0.0).level;
+  }
+  const torch::Tensor h1 = relu_dropout(z1, p);
+  z1 = torch::Tensor();
+  out.train = layer2(in, h1, targets, p);
+  return out;
+}
+
+torch::Tensor RgcnImpl::layer1(const GraphModelInputs& in) {
+  PhaseTimer timer("rgcn layer 1");
   // Layer 1 (Eq. 8) over every video node: each relation's mean input, transformed, plus the self-connection. W_r is
   // linear, so mean(W y) = W mean(y): transform first where there are fewer distinct head rows than video nodes.
   // The self-connection and every transform-first relation are summed in one pass (models/gather_sum.h); scalar
@@ -241,10 +260,14 @@ RgcnOutput RgcnImpl::forward(const GraphModelInputs& in, const torch::Tensor& ta
   for (Relation r : in.video_relations) agg1.push_back({r, group_prefix_mean(in.graph.group(r), in.video)});
   timer.lap("layer 1 video means");
   z1 = add_relation_terms(1, z1, agg1);
-  agg1.clear();
-  const torch::Tensor h1 = relu_dropout(z1, p);
-  z1 = torch::Tensor();
   timer.lap("layer 1 transforms");
+  return z1;
+}
+
+RgcnOutput RgcnImpl::layer2(const GraphModelInputs& in, const torch::Tensor& h1, const torch::Tensor& targets, double p) {
+  const bool all = !targets.defined();
+  const int64_t n = all ? in.videos : targets.size(0);
+  PhaseTimer timer("rgcn layer 2");
 
   // Layer 2 at the targets only. The self-connection and the video→video terms read h1 through one op that keeps
   // no per-relation means (models/rgcn_video_layer.h); the attribute terms run in target chunks, optionally

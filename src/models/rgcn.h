@@ -28,11 +28,20 @@ struct RgcnOutput {
   torch::Tensor embedding;  // [T, d_g] f'_v of Eq. 8 at the targets (stage 2 reads it)
 };
 
+struct RgcnTrainEvalOutput {
+  RgcnOutput train;         // at the training targets, with dropout when training
+  torch::Tensor eval_level; // [E] Eq. 9 at the evaluation targets, without dropout, no gradient
+};
+
 class RgcnImpl : public torch::nn::Module {
  public:
   RgcnImpl(const GraphModelInputs& in, const RgcnOptions& opt);
   // targets: int64 video node ids whose outputs are wanted (undefined: every video node, in node order).
   RgcnOutput forward(const GraphModelInputs& in, const torch::Tensor& targets = {});
+  // forward() at targets plus, from the same layer-1 pre-activations, the evaluation-mode levels at eval_targets
+  // (equal to eval() then forward(in, eval_targets) with the same parameters): a validation pass without its own
+  // layer 1, which at the paper's scale is most of that pass.
+  RgcnTrainEvalOutput forward_train_eval(const GraphModelInputs& in, const torch::Tensor& targets, const torch::Tensor& eval_targets);
   // W_r of relation r in layer 1 or 2, [d_g, d_head], formed from the bases when they are used.
   torch::Tensor relation_weight(int layer, Relation r) const;
   const RgcnOptions& options() const { return opt_; }
@@ -57,6 +66,11 @@ class RgcnImpl : public torch::nn::Module {
   // out + Σ over (r, m_r) of W_r m_r, where every m_r is [N, d] at out's rows; basis groups with more members here
   // than bases use Σ_b V_b (Σ_r a_rb m_r): B products instead of one per relation.
   torch::Tensor add_relation_terms(int layer, torch::Tensor out, const std::vector<std::pair<Relation, torch::Tensor>>& agg) const;
+  // Layer 1's pre-activations z1 over every video node (Eq. 8 before σ).
+  torch::Tensor layer1(const GraphModelInputs& in);
+  // Layer 2 and the predictor at the targets (undefined: every video node), reading h1 = dropout(σ(z1)); p: the
+  // dropout of the attribute heads' own layer-1 outputs.
+  RgcnOutput layer2(const GraphModelInputs& in, const torch::Tensor& h1, const torch::Tensor& targets, double p);
   // Layer 2's attribute terms at the targets tk of one chunk; inputs: the transformed head rows.
   torch::Tensor layer2_chunk(const Layer2Plan& plan, const torch::Tensor& tk, const std::vector<torch::Tensor>& inputs);
 };

@@ -75,48 +75,73 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
     curve_rows[k] = {s.level, 0.0, s.observed_days, d.set.videos[static_cast<size_t>(s.video)].platform};
   }
 
+  // Validation (early stopping, best.pt) scores the parameters each epoch starts from, in the same pass as its
+  // training step (Rgcn::forward_train_eval shares layer 1 between them); the parameters after the last step are
+  // scored once after the loop. The best parameters are saved before the step that would change them.
+  const std::string name = graph_run_name(opt);
+  auto record_val = [&](double val_mae, int64_t steps) {
+    const bool better = val_mae < st.best_val_mae - 1e-6;
+    if (better) {
+      st.best_val_mae = val_mae;
+      st.best_epoch = steps - 1;  // best_epoch + 1 = Adam steps taken (0: the initial parameters)
+      st.bad_epochs = 0;
+      save_parameters(best, *model);
+    } else if (steps > 0) {
+      ++st.bad_epochs;
+    }
+  };
   int epochs_this_call = 0;
+  bool last_scored = false;  // whether the current parameters have been scored on val
   for (; st.next_epoch < opt.epochs && st.bad_epochs < opt.patience; ++st.next_epoch) {
     if (opt.stop_after > 0 && epochs_this_call == opt.stop_after) break;
     const auto te = std::chrono::steady_clock::now();
     model->train();
-    // Layer 2 and the loss only at the labelled train rows (Eq. 9).
-    const torch::Tensor pred = model->forward(in, train_idx).level;
+    // Layer 2 and the loss only at the labelled train rows (Eq. 9); layer 2 in eval mode at the val rows.
+    const RgcnTrainEvalOutput out = model->forward_train_eval(in, train_idx, val_idx);
+    const torch::Tensor& pred = out.train.level;
+    const double val_mae = (out.eval_level - y_val).abs().mean().item<double>();
     const torch::Tensor loss = torch::nn::functional::smooth_l1_loss(pred, y_train);
+    record_val(val_mae, st.next_epoch);
+    if (st.bad_epochs >= opt.patience) {  // early stop: these parameters are scored, no step is taken
+      last_scored = true;
+      spdlog::info("train {}: val MAE {:.4f}, no better in {} epochs: stopping (best {:.4f} after {} steps)", name,
+                   val_mae, opt.patience, st.best_val_mae, st.best_epoch + 1);
+      break;
+    }
     optim.zero_grad();
     loss.backward();
     const double lr = warmup_lr(base_lr, opt.warmup, st.next_epoch);
     for (auto& group : optim.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     optim.step();
-    // Evaluate: validation MAE for early stopping (layer 2 at the val rows only); the curves' per-platform train
-    // ACC/MSE come from this epoch's training pass (before its step), not from a second pass over the train split.
-    torch::NoGradGuard no_grad;
-    model->eval();
-    const double val_mae = (model->forward(in, val_idx).level - y_val).abs().mean().item<double>();
+    // The curves' per-platform train ACC/MSE come from this epoch's training pass (before its step).
     const torch::Tensor train_pred = pred.detach().to(torch::kFloat64).contiguous();
     for (size_t k = 0; k < curve_rows.size(); ++k) curve_rows[k].prediction = train_pred.data_ptr<double>()[k];
-    append_curve_points(curves_path(ds_dir, graph_run_name(opt)), curve_points_at(st.next_epoch + 1, curve_rows));
-    if (val_mae < st.best_val_mae - 1e-6) {
-      st.best_val_mae = val_mae;
-      st.best_epoch = st.next_epoch;
-      st.bad_epochs = 0;
-      save_parameters(best, *model);
-    } else {
-      ++st.bad_epochs;
-    }
-    spdlog::info("train {} epoch {}: lr {:.3g}, loss {:.4f}, val MAE {:.4f} (best {:.4f} at {}), {:.1f} s",
-                 graph_run_name(opt), st.next_epoch + 1, lr, loss.item<double>(), val_mae, st.best_val_mae, st.best_epoch + 1,
+    append_curve_points(curves_path(ds_dir, name), curve_points_at(st.next_epoch + 1, curve_rows));
+    spdlog::info("train {} epoch {}: lr {:.3g}, loss {:.4f} and val MAE {:.4f} before its step (best {:.4f} after {} steps), {:.1f} s",
+                 name, st.next_epoch + 1, lr, loss.item<double>(), val_mae, st.best_val_mae, st.best_epoch + 1,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count());
     CheckpointState next = st;
     ++next.next_epoch;
     save_checkpoint(checkpoint, *model, optim, next);
     ++epochs_this_call;
   }
+  if (opt.stop_after > 0 && epochs_this_call == opt.stop_after && !last_scored && st.next_epoch < opt.epochs) {
+    result.epochs_run = static_cast<int>(st.next_epoch);
+    result.best_epoch = static_cast<int>(st.best_epoch);
+    result.best_val_mae = st.best_val_mae;
+    return result;  // interrupted on purpose: no predictions yet
+  }
+  if (!last_scored && st.next_epoch > 0) {  // the parameters after the last step
+    torch::NoGradGuard no_grad;
+    model->eval();
+    const double val_mae = (model->forward(in, val_idx).level - y_val).abs().mean().item<double>();
+    record_val(val_mae, st.next_epoch);
+    spdlog::info("train {}: val MAE {:.4f} after the last step (best {:.4f} after {} steps)", name, val_mae,
+                 st.best_val_mae, st.best_epoch + 1);
+  }
   result.epochs_run = static_cast<int>(st.next_epoch);
   result.best_epoch = static_cast<int>(st.best_epoch);
   result.best_val_mae = st.best_val_mae;
-  if (opt.stop_after > 0 && epochs_this_call == opt.stop_after && st.next_epoch < opt.epochs && st.bad_epochs < opt.patience)
-    return result;  // interrupted on purpose: no predictions yet
 
   // Predictions of the best epoch for every labelled sample.
   load_parameters(best, *model);
