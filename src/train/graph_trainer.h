@@ -18,7 +18,7 @@ struct GraphTrainOptions {
   std::string order = "ctime";  // graph order (graph/propagation_graph.h)
   int epochs = 200;
   double lr = 0, weight_decay = 0;  // lr 0: default_graph_lr(rgcn.hidden)
-  int warmup = 0;              // epochs of linear learning-rate warm-up (see warmup_lr)
+  int warmup = 10;             // epochs of linear learning-rate warm-up (see warmup_lr); 0: none
   int patience = 20;           // epochs without a better validation MAE before stopping
   uint64_t seed = 7;
   RgcnOptions rgcn;            // rgcn.target_chunk < 0: automatic (see kAutoTargetChunk)
