@@ -47,7 +47,13 @@ std::vector<double> predict_sampled(SampledGnn& model, const PropagationGraph& g
   Rng rng = Rng(seed).split(kEvalStream);
   std::vector<double> out;
   out.reserve(targets.size());
+  const auto t0 = Clock::now();
+  auto last_log = t0;
   for (size_t b0 = 0; b0 < targets.size(); b0 += static_cast<size_t>(batch_size)) {
+    if (seconds_since(last_log) > 30) {  // the paper-scale prediction passes take minutes
+      spdlog::info("predict: {}/{} samples, {:.0f} s", b0, targets.size(), seconds_since(t0));
+      last_log = Clock::now();
+    }
     const std::vector<int64_t> batch(targets.begin() + static_cast<std::ptrdiff_t>(b0),
                                      targets.begin() + static_cast<std::ptrdiff_t>(std::min(targets.size(), b0 + static_cast<size_t>(batch_size))));
     const torch::Tensor level = model.forward(in, sample_block(g, in, batch, block, rng)).level.to(torch::kFloat64).contiguous();
