@@ -215,9 +215,12 @@ RgcnTrainEvalOutput RgcnImpl::forward_train_eval(const GraphModelInputs& in, con
   torch::Tensor z1 = layer1(in);
   RgcnTrainEvalOutput out;
   {  // evaluation: relu without dropout (what eval() gives), no autograd graph; draws no random numbers, so the
-     // training pass below gets the dropout masks it would get alone
+     // training pass below gets the dropout masks it would get alone. relu is applied to z1 in place, outside
+     // autograd, to save a [V, d_g] copy: relu_dropout gives relu(relu(z)) = relu(z) the same output, and its
+     // gradient is zero wherever z <= 0, so passing it to z unchanged is exact. (No op saved z1 for its backward.)
     torch::NoGradGuard no_grad;
-    out.eval_level = layer2(in, torch::relu(z1.detach()), eval_targets, 0.0).level;
+    z1.relu_();
+    out.eval_level = layer2(in, z1, eval_targets, 0.0).level;
   }
   const torch::Tensor h1 = relu_dropout(z1, p);
   z1 = torch::Tensor();
