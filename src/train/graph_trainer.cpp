@@ -125,13 +125,8 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
     save_checkpoint(checkpoint, *model, optim, next);
     ++epochs_this_call;
   }
-  if (opt.stop_after > 0 && epochs_this_call == opt.stop_after && !last_scored && st.next_epoch < opt.epochs) {
-    result.epochs_run = static_cast<int>(st.next_epoch);
-    result.best_epoch = static_cast<int>(st.best_epoch);
-    result.best_val_mae = st.best_val_mae;
-    return result;  // interrupted on purpose: no predictions yet
-  }
-  if (!last_scored && st.next_epoch > 0) {  // the parameters after the last step
+  const bool interrupted = opt.stop_after > 0 && epochs_this_call == opt.stop_after && !last_scored && st.next_epoch < opt.epochs;
+  if (!interrupted && !last_scored && st.next_epoch > 0) {  // the parameters after the last step
     torch::NoGradGuard no_grad;
     model->eval();
     const double val_mae = (model->forward(in, val_idx).level - y_val).abs().mean().item<double>();
@@ -142,6 +137,7 @@ GraphTrainResult train_graph_model(const std::string& ds_dir, const GraphTrainOp
   result.epochs_run = static_cast<int>(st.next_epoch);
   result.best_epoch = static_cast<int>(st.best_epoch);
   result.best_val_mae = st.best_val_mae;
+  if (interrupted) return result;  // stopped on purpose (stop_after): no predictions yet
 
   // Predictions of the best epoch for every labelled sample.
   load_parameters(best, *model);
