@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
   ro.target_chunk = argc > 5 ? std::stoll(argv[5]) : 0;
   const int epochs = argc > 6 ? std::stoi(argv[6]) : 2;
   if (mode != "exact" && mode != "exact-separate" && mode != "materialised") {
-    std::cerr << "mode must be exact or materialised\n";
+    std::cerr << "mode must be exact, exact-separate or materialised\n";
     return 2;
   }
   configure_torch_threads(0);  // every core, or OMP_NUM_THREADS, as spir does
